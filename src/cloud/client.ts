@@ -1,0 +1,98 @@
+/**
+ * The Huawei Cloud client contract: one typed method per operation of huawei-cloud-api.md §8, rows 1–18.
+ * Implemented by createCloudClient() (./create-client.ts) over the signing transport (./transport.ts).
+ *
+ * Rules every implementation keeps:
+ * - success codes per operation (200; 201 for CreatePort; 204 for deletes); anything else → CloudError
+ *   via classifyCloudError();
+ * - responses are validated at the boundary (a malformed body is a CloudError of kind 'malformed');
+ * - POSTs are never retried blindly; GETs may be retried `getRetries` times on retryable errors;
+ * - `list*` return one page; `listAll*` follow the `marker` until a short page.
+ */
+import type {
+  BatchAddServerNicOption,
+  CreatePortOption,
+  CreateSubnetOption,
+  CreateVpcOption,
+  Job,
+  JobAccepted,
+  ListPortsQuery,
+  ListSubnetsQuery,
+  ListVpcsQuery,
+  OperationName,
+  Port,
+  ServerAttachableNicNum,
+  ServerDetail,
+  ServerInterfaces,
+  Subnet,
+  Vpc,
+} from './types.js';
+
+/** What one finished call looked like (for logs, metrics and stage transition lines). */
+export interface CallMeta {
+  operation: OperationName;
+  method: string;
+  /** HTTP status, or undefined when no answer arrived. */
+  status: number | undefined;
+  durationMs: number;
+  requestId: string | undefined;
+  /** 'ok', or the error code. */
+  outcome: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Called once per HTTP attempt, success or failure. */
+  onCall?: (meta: CallMeta) => void;
+}
+
+export interface CloudClient {
+  readonly projectId: string;
+
+  createVpc(option: CreateVpcOption, opts?: CallOptions): Promise<Vpc>;
+  showVpc(vpcId: string, opts?: CallOptions): Promise<Vpc>;
+  listVpcs(query?: ListVpcsQuery, opts?: CallOptions): Promise<Vpc[]>;
+  listAllVpcs(query?: Omit<ListVpcsQuery, 'marker'>, opts?: CallOptions): Promise<Vpc[]>;
+  deleteVpc(vpcId: string, opts?: CallOptions): Promise<void>;
+
+  createSubnet(option: CreateSubnetOption, opts?: CallOptions): Promise<Subnet>;
+  showSubnet(subnetId: string, opts?: CallOptions): Promise<Subnet>;
+  listSubnets(query?: ListSubnetsQuery, opts?: CallOptions): Promise<Subnet[]>;
+  listAllSubnets(query?: Omit<ListSubnetsQuery, 'marker'>, opts?: CallOptions): Promise<Subnet[]>;
+  deleteSubnet(vpcId: string, subnetId: string, opts?: CallOptions): Promise<void>;
+
+  createPort(option: CreatePortOption, opts?: CallOptions): Promise<Port>;
+  showPort(portId: string, opts?: CallOptions): Promise<Port>;
+  listPorts(query?: ListPortsQuery, opts?: CallOptions): Promise<Port[]>;
+  listAllPorts(query?: Omit<ListPortsQuery, 'marker'>, opts?: CallOptions): Promise<Port[]>;
+  deletePort(portId: string, opts?: CallOptions): Promise<void>;
+
+  batchAddServerNics(serverId: string, nics: BatchAddServerNicOption[], opts?: CallOptions): Promise<JobAccepted>;
+  batchDeleteServerNics(serverId: string, portIds: string[], opts?: CallOptions): Promise<JobAccepted>;
+  showJob(jobId: string, opts?: CallOptions): Promise<Job>;
+  showServer(serverId: string, opts?: CallOptions): Promise<ServerDetail>;
+  listServerInterfaces(serverId: string, opts?: CallOptions): Promise<ServerInterfaces>;
+  showServerAttachableNicNum(serverId: string, opts?: CallOptions): Promise<ServerAttachableNicNum>;
+}
+
+export type CloudCredentials =
+  | { kind: 'aksk'; accessKey: string; secretKey: string; securityToken?: string }
+  | { kind: 'token'; token: string };
+
+export interface CloudClientOptions {
+  ecsEndpoint: string;
+  vpcEndpoint: string;
+  projectId: string;
+  credentials: CloudCredentials;
+  timeoutMs: number;
+  getRetries: number;
+}
+
+/** https://{service}.{region}.myhuaweicloud.com unless overridden (huawei-cloud-api.md §1.1). */
+export function resolveEndpoints(region: string, ecsOverride = '', vpcOverride = ''): { ecs: string; vpc: string } {
+  const strip = (u: string): string => u.replace(/\/+$/, '');
+  return {
+    ecs: strip(ecsOverride || `https://ecs.${region}.myhuaweicloud.com`),
+    vpc: strip(vpcOverride || `https://vpc.${region}.myhuaweicloud.com`),
+  };
+}

@@ -1,0 +1,81 @@
+/** The typed, frozen configuration every other module receives (built by ./load.ts from ./schema.ts). */
+export type AppEnv = 'development' | 'test' | 'production' | 'docker';
+export type QueueName = 'network' | 'subnet' | 'port' | 'attach' | 'poll' | 'cleanup' | 'webhook';
+
+export interface Config {
+  env: AppEnv;
+  log: { level: string; pretty: 'auto' | 'true' | 'false' };
+  redis: {
+    url: string;
+    /** BullMQ prefix and the prefix of every key of this service; may be a Cluster hash tag like `{nicattach}`. */
+    prefix: string;
+  };
+  cloud: {
+    ak: string;
+    sk: string;
+    /** Temporary credentials (STS) add X-Security-Token; empty otherwise. */
+    securityToken: string;
+    /** Token auth (X-Auth-Token), used when no AK/SK is set. */
+    authToken: string;
+    projectId: string;
+    region: string;
+    ecsEndpoint: string;
+    vpcEndpoint: string;
+    timeoutMs: number;
+    getRetries: number;
+    /** All cloud calls of a project share this rate (requests per second). */
+    rateLimitRps: number;
+  };
+  api: {
+    host: string;
+    port: number;
+    keys: string[];
+    idempotencyTtlHours: number;
+    batchMaxItems: number;
+    bodyLimitBytes: number;
+  };
+  workflow: {
+    stageAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    ecsJobDeadlineMs: number;
+    pollMinDelayMs: number;
+    pollMaxDelayMs: number;
+    /** First guess of an ECS job's duration before any has been observed. */
+    pollInitialExpectedMs: number;
+    waitDelayMs: number;
+    serverLeaseTtlMs: number;
+    lockTtlMs: number;
+    recordRetentionDays: number;
+    cleanupDeleteNetworks: boolean;
+    defaultSecurityGroupIds: string[];
+  };
+  workers: {
+    concurrency: Record<QueueName, number>;
+    shutdownTimeoutMs: number;
+  };
+  events: { streamMaxLen: number; stageCompleted: boolean };
+  webhook: {
+    secret: string;
+    retrySchedule: string;
+    allowPrivate: boolean;
+    timeoutMs: number;
+    disableAfterHours: number;
+    secretOverlapHours: number;
+    maxResponseBytes: number;
+  };
+  emulator: {
+    host: string;
+    port: number;
+    accessKey: string;
+    secretKey: string;
+    projectId: string;
+    vpcReadyMs: number;
+    subnetReadyMs: number;
+    jobMinMs: number;
+    jobMaxMs: number;
+    seedDemo: boolean;
+    /** True when any of the emulator credentials came from the defaults (then they are printed at start). */
+    credentialsDefaulted: boolean;
+  };
+}
