@@ -9,6 +9,9 @@
  * - POSTs are never retried blindly; GETs may be retried `getRetries` times on retryable errors;
  * - `list*` return one page; `listAll*` follow the `marker` until a short page.
  */
+import type nodeFetch from 'node-fetch';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
 import type {
   BatchAddServerNicOption,
   CreatePortOption,
@@ -86,6 +89,18 @@ export interface CloudClientOptions {
   credentials: CloudCredentials;
   timeoutMs: number;
   getRetries: number;
+}
+
+export interface CloudClientDeps {
+  logger: Logger;
+  /** Default: node-fetch. */
+  fetch?: typeof nodeFetch;
+  /** For X-Sdk-Date (default systemClock). */
+  clock?: Clock;
+  /** Awaited before every HTTP attempt: the shared per-project rate limiter plugs in here. */
+  beforeCall?: (operation: OperationName) => Promise<void>;
+  /** Called after every HTTP attempt (metrics). */
+  onCall?: (meta: CallMeta) => void;
 }
 
 /** https://{service}.{region}.myhuaweicloud.com unless overridden (huawei-cloud-api.md §1.1). */

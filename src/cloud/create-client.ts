@@ -1,0 +1,37 @@
+/**
+ * createCloudClient(options, deps): the CloudClient of ./client.ts over one keep-alive transport.
+ * Wiring only: each resource file owns its paths, success codes and validators; ./retry.ts owns retries;
+ * ./classify.ts owns error classification.
+ */
+import type { CloudClient, CloudClientDeps, CloudClientOptions } from './client.js';
+import { jobOperations } from './jobs.js';
+import { nicOperations } from './nics.js';
+import { portOperations } from './ports.js';
+import { createCaller } from './retry.js';
+import { serverOperations } from './servers.js';
+import { subnetOperations } from './subnets.js';
+import { createTransport } from './transport.js';
+import { vpcOperations } from './vpcs.js';
+
+/** The client plus close(), which drops its keep-alive sockets (call it on shutdown and in tests). */
+export interface ClosableCloudClient extends CloudClient {
+  close(): void;
+}
+
+export function createCloudClient(options: CloudClientOptions, deps: CloudClientDeps): ClosableCloudClient {
+  if (!options.projectId) throw new TypeError('createCloudClient: projectId is required');
+  if (!Number.isInteger(options.getRetries) || options.getRetries < 0) throw new TypeError('createCloudClient: getRetries must be a whole number ≥ 0');
+  if (!(options.timeoutMs > 0)) throw new TypeError('createCloudClient: timeoutMs must be > 0');
+  const transport = createTransport(options, deps);
+  const call = createCaller(transport, { getRetries: options.getRetries });
+  return {
+    projectId: options.projectId,
+    ...vpcOperations(call),
+    ...subnetOperations(call),
+    ...portOperations(call),
+    ...nicOperations(call),
+    ...jobOperations(call),
+    ...serverOperations(call),
+    close: () => transport.close(),
+  };
+}
