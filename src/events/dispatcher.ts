@@ -1,0 +1,187 @@
+/**
+ * Fan-out of completion events to webhook deliveries. Reads `<prefix>:events` as the consumer group
+ * `webhooks` (created at "$" the first time: events before the first dispatcher ever ran are not delivered),
+ * and for each event creates one delivery per target — every enabled subscription whose filter matches, and
+ * the callback_url of the attachment (terminal attachment events) or of the batch (batch.completed) — then
+ * enqueues its job and XACKs the entry.
+ *
+ * Crash safety: an entry is acked only after its deliveries exist and are enqueued; entries left pending by a
+ * dead dispatcher are taken over with XAUTOCLAIM after `claimIdleMs`. Handling an entry twice is harmless: the
+ * delivery id (`${event_id}.${target}`) and the job id are deterministic.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.js';
+import { delay } from '../lib/wait.js';
+import type { Keys } from '../workflow/keys.js';
+import type { AttachmentRecord, BatchSummary, CompletionEvent } from '../workflow/types.js';
+import type { DeliveryStore, NewDelivery } from './deliveries.js';
+import { parseEntryFields } from './stream.js';
+import type { SubscriptionStore } from './subscriptions.js';
+import type { EnqueueDelivery } from './types.js';
+
+export const DISPATCH_GROUP = 'webhooks';
+export const CALLBACK_TARGET = 'cb';
+
+/** Event types that go to a callback_url (progress events go to subscriptions only). */
+const CALLBACK_TYPES = new Set(['attachment.succeeded', 'attachment.failed', 'attachment.cancelled', 'batch.completed']);
+
+export interface DispatcherDeps {
+  redis: Redis;
+  keys: Keys;
+  subscriptions: SubscriptionStore;
+  deliveries: DeliveryStore;
+  enqueue: EnqueueDelivery;
+  logger: Logger;
+  group?: string;
+  /** Unique per process by default. */
+  consumer?: string;
+  /** Pending entries idle this long belong to a dead dispatcher and are taken over. */
+  claimIdleMs?: number;
+  blockMs?: number;
+  batchSize?: number;
+}
+
+export interface Dispatcher {
+  readonly consumer: string;
+  /**
+   * Create the consumer group if missing (at the stream's end). run() does it too; call it first to know that
+   * every event added from now on will be dispatched.
+   */
+  ensureGroup(): Promise<void>;
+  /** Runs until `signal` aborts; resolves once stopped. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+type RawEntry = [id: string, fields: string[] | null];
+
+export function deliveryId(eventId: string, target: string): string {
+  return `${eventId}.${target}`;
+}
+
+function callbackUrlOf(event: CompletionEvent): string | undefined {
+  if (!CALLBACK_TYPES.has(event.type)) return undefined;
+  const url = (event.data as Partial<AttachmentRecord> | Partial<BatchSummary>).callback_url;
+  return typeof url === 'string' && url !== '' ? url : undefined;
+}
+
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const { redis, keys } = deps;
+  const group = deps.group ?? DISPATCH_GROUP;
+  const consumer = deps.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const claimIdleMs = deps.claimIdleMs ?? 60_000;
+  const blockMs = deps.blockMs ?? 2_000;
+  const count = deps.batchSize ?? 50;
+  const stream = keys.events();
+  const log = deps.logger.child({ component: 'dispatcher', consumer });
+
+  const ensureGroup = async (): Promise<void> => {
+    try {
+      await redis.xgroup('CREATE', stream, group, '$', 'MKSTREAM');
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes('BUSYGROUP')) throw err;
+    }
+  };
+
+  const dispatchEvent = async (event: CompletionEvent): Promise<number> => {
+    const body = JSON.stringify(event);
+    const targets: NewDelivery[] = [];
+    for (const sub of await deps.subscriptions.matching(event.type)) {
+      targets.push({ id: deliveryId(event.id, sub.id), event_id: event.id, event_type: event.type, target: 'subscription', subscription_id: sub.id, url: sub.url, payload: body });
+    }
+    const cb = callbackUrlOf(event);
+    if (cb) targets.push({ id: deliveryId(event.id, CALLBACK_TARGET), event_id: event.id, event_type: event.type, target: 'callback', url: cb, payload: body });
+    for (const t of targets) {
+      const { delivery } = await deps.deliveries.create(t);
+      // Enqueue again when it exists and is pending (a crash after create, before enqueue): the job id dedups.
+      if (delivery.status === 'pending') await deps.enqueue(delivery.id, delivery.series);
+    }
+    return targets.length;
+  };
+
+  const handle = async (entries: readonly RawEntry[]): Promise<void> => {
+    for (const [id, fields] of entries) {
+      const event = fields ? parseEntryFields(fields) : undefined;
+      if (event) {
+        const n = await dispatchEvent(event);
+        log.debug({ event_id: event.id, event_type: event.type, deliveries: n }, 'event dispatched');
+      } else if (fields) {
+        log.warn({ code: 'EVENT_MALFORMED', entry_id: id }, 'stream entry is not a completion event; skipped');
+      }
+      await redis.xack(stream, group, id);
+    }
+  };
+
+  /** Take over entries a dead consumer left pending; forget consumers long gone with nothing pending. */
+  const reclaim = async (): Promise<void> => {
+    let start = '0-0';
+    do {
+      const res = (await redis.xautoclaim(stream, group, consumer, claimIdleMs, start, 'COUNT', count)) as [string, RawEntry[], string[]?];
+      start = res[0];
+      const claimed = res[1].filter((e) => e !== null);
+      if (claimed.length > 0) log.info({ entries: claimed.length }, 'took over pending events of another dispatcher');
+      await handle(claimed);
+      // Redis 7 reports entries trimmed away while pending: nothing to deliver, just ack them.
+      const deleted = res[2] ?? [];
+      if (deleted.length > 0) await redis.xack(stream, group, ...deleted);
+    } while (start !== '0-0');
+    const consumers = (await redis.xinfo('CONSUMERS', stream, group)) as unknown[][];
+    for (const c of consumers) {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < c.length; i += 2) info[String(c[i])] = c[i + 1];
+      if (info.name !== consumer && info.pending === 0 && Number(info.idle) > 24 * 3_600_000) {
+        await redis.xgroup('DELCONSUMER', stream, group, String(info.name));
+      }
+    }
+  };
+
+  const run = async (signal: AbortSignal): Promise<void> => {
+    if (signal.aborted) return;
+    // Blocking reads get their own connection, closed on abort so the wait ends at once.
+    const blocking = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+    const onAbort = (): void => blocking.disconnect();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let ownPending = true; // first read our own pending entries (a restart with the same consumer name)
+    let lastClaim = 0;
+    let failures = 0;
+    let groupReady = false;
+    try {
+      while (!signal.aborted) {
+        try {
+          if (!groupReady) {
+            await ensureGroup();
+            groupReady = true;
+          }
+          if (Date.now() - lastClaim >= Math.min(claimIdleMs, 30_000)) {
+            lastClaim = Date.now();
+            await reclaim();
+          }
+          const reply = (
+            ownPending
+              ? await redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '0')
+              : await blocking.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>')
+          ) as Array<[string, RawEntry[]]> | null;
+          const entries = reply?.[0]?.[1] ?? [];
+          if (ownPending && entries.length === 0) ownPending = false;
+          await handle(entries);
+          failures = 0;
+        } catch (err) {
+          if (signal.aborted) break;
+          failures++;
+          const message = err instanceof Error ? err.message : String(err);
+          // The stream or group was deleted under us (e.g. a FLUSHDB): recreate and carry on.
+          if (message.includes('NOGROUP')) groupReady = false;
+          log.error({ code: 'EVENT_DISPATCH_FAILED', error: message, failures }, 'event dispatch failed; retrying');
+          ownPending = true;
+          await delay(Math.min(200 * 2 ** Math.min(failures, 6), 10_000), undefined, { signal }).catch(() => undefined);
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      blocking.disconnect();
+    }
+  };
+
+  return { consumer, ensureGroup, run };
+}

@@ -1,0 +1,39 @@
+/**
+ * The webhook delivery queue (BullMQ side of src/events). One job per (delivery, attempt series); its id is
+ * deterministic — `${delivery_id}` for the first series, `${delivery_id}.replay-<n>` for replays — so enqueueing
+ * the same delivery twice (a dispatcher that crashed before XACK) adds one job. Job data is the delivery id only.
+ */
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { EnqueueDelivery, WebhookJobData } from '../events/types.js';
+import { WEBHOOK_QUEUE } from './names.js';
+
+/** Transient infrastructure errors (Redis blips) retry the job; delivery failures never throw (own schedule). */
+export const WEBHOOK_JOB_ATTEMPTS = 5;
+
+export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
+  attempts: WEBHOOK_JOB_ATTEMPTS,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 86_400 },
+};
+
+export function webhookJobId(deliveryId: string, series: number): string {
+  return series === 0 ? deliveryId : `${deliveryId}.replay-${series}`;
+}
+
+export interface WebhookQueue {
+  readonly queue: Queue<WebhookJobData>;
+  enqueue: EnqueueDelivery;
+  close(): Promise<void>;
+}
+
+export function createWebhookQueue(opts: { connection: ConnectionOptions; prefix: string }): WebhookQueue {
+  const queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: opts.connection, prefix: opts.prefix });
+  return {
+    queue,
+    async enqueue(deliveryId, series) {
+      await queue.add('deliver', { delivery_id: deliveryId }, { ...WEBHOOK_JOB_OPTIONS, jobId: webhookJobId(deliveryId, series) });
+    },
+    close: () => queue.close(),
+  };
+}
