@@ -1,0 +1,47 @@
+/** Query-string helpers and marker pagination (limit + marker = id of the last item of the previous page). */
+import type { EmulatorError } from './errors.js';
+
+export function queryAll(query: ReadonlyArray<readonly [string, string]>, key: string): string[] {
+  const out: string[] = [];
+  for (const [k, v] of query) if (k === key) out.push(v);
+  return out;
+}
+
+export function queryOne(query: ReadonlyArray<readonly [string, string]>, key: string): string | undefined {
+  for (const [k, v] of query) if (k === key) return v;
+  return undefined;
+}
+
+export interface PageOptions<M> {
+  idOf: (m: M) => string;
+  match: (m: M) => boolean;
+  /** The service's 400 for a bad limit or an unknown marker. */
+  invalid: (message: string) => EmulatorError;
+  defaultLimit: number;
+}
+
+/**
+ * One page of `all` (insertion order): items after the marker that match, at most `limit`.
+ * limit must be a non-negative integer (0 = the default page size); an unknown marker is a 400.
+ */
+export function paginate<M>(all: Iterable<M>, query: ReadonlyArray<readonly [string, string]>, o: PageOptions<M>): M[] {
+  const limitText = queryOne(query, 'limit');
+  let limit = o.defaultLimit;
+  if (limitText !== undefined) {
+    if (!/^\d{1,10}$/.test(limitText) || Number(limitText) > 2 ** 31 - 1) throw o.invalid(`Invalid limit: ${limitText}`);
+    limit = Number(limitText) || o.defaultLimit;
+  }
+  const marker = queryOne(query, 'marker');
+  let seenMarker = marker === undefined;
+  const out: M[] = [];
+  for (const m of all) {
+    if (!seenMarker) {
+      if (o.idOf(m) === marker) seenMarker = true;
+      continue;
+    }
+    if (out.length >= limit) break;
+    if (o.match(m)) out.push(m);
+  }
+  if (!seenMarker) throw o.invalid(`Invalid marker: ${marker ?? ''} does not exist`);
+  return out;
+}
