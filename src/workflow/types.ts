@@ -67,6 +67,10 @@ export interface CleanupResult {
   nic_detached?: boolean;
   error?: string;
   finished_at?: string;
+  /** The BatchDeleteServerNics job cleanup started to detach an attached port (followed until it ends). */
+  detach_job_id?: string;
+  /** Attempts made by the cleanup job. */
+  attempts?: number;
 }
 
 export interface AttachmentRecord {
@@ -83,6 +87,10 @@ export interface AttachmentRecord {
 
   vpc_id?: string;
   subnet_id?: string;
+  /** The subnet's neutron_subnet_id (what a port's fixed_ips[].subnet_id expects, huawei-cloud-api.md §1.2). */
+  neutron_subnet_id?: string;
+  /** The server's own VPC (ShowServer metadata.vpc_id), read by the network stage. */
+  server_vpc_id?: string;
   port_id?: string;
   nic_id?: string;
   ecs_job_id?: string;
@@ -96,6 +104,11 @@ export interface AttachmentRecord {
   created_at: string;
   updated_at: string;
   finished_at?: string;
+  /**
+   * Set by the attach stage just before it posts BatchAddServerNics: a re-run that finds it without an
+   * ecs_job_id knows a post may have been carried out with its answer lost, and checks the port first.
+   */
+  attach_requested_at?: string;
   /** When the ECS job was submitted (the poll deadline counts from here). */
   ecs_job_submitted_at?: string;
   poll_count?: number;

@@ -1,0 +1,356 @@
+/**
+ * The attachment record store: one Redis hash per attachment (the source of truth the API serves), sorted-set
+ * indexes for listing (all, by status, by server, by batch; scored by creation time), batch hashes, and THE
+ * terminal transition (./record-scripts.ts) that also appends the completion events. Nothing else in the
+ * service appends attachment or batch events.
+ */
+import type { Redis } from 'ioredis';
+import { AppError } from '../lib/errors.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { uuid } from '../lib/ids.js';
+import type { Keys } from './keys.js';
+import { decodeRecord, encodeFields, fieldArgs, RECORD_FIELDS_JSON } from './record-codec.js';
+import { CLEANUP_SCRIPT, INCR_SCRIPT, PATCH_SCRIPT, TERMINAL_SCRIPT } from './record-scripts.js';
+import { WorkflowError } from './errors.js';
+import {
+  ATTACHMENT_STATUSES,
+  TERMINAL_STATUSES,
+  type AttachmentRecord,
+  type AttachmentStatus,
+  type BatchSummary,
+  type CleanupResult,
+  type StageName,
+} from './types.js';
+
+export type TerminalStatus = 'succeeded' | 'failed' | 'cancelled';
+
+export interface BatchInput {
+  id: string;
+  created_at: string;
+  callback_url?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface BatchView extends BatchSummary {
+  attachment_ids: string[];
+}
+
+export interface ListQuery {
+  status?: AttachmentStatus;
+  server_id?: string;
+  batch_id?: string;
+  /** 1..1000. */
+  limit: number;
+  /** The `next_cursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface ListPage {
+  items: AttachmentRecord[];
+  next_cursor?: string;
+}
+
+export interface TerminalChange {
+  status: TerminalStatus;
+  fields?: Partial<AttachmentRecord>;
+  /** Event id to use (default evt_<uuid>). */
+  eventId?: string;
+}
+
+export interface PatchOptions {
+  /** Append an `attachment.stage_completed` event for this stage (when enabled in config). */
+  stageCompleted?: StageName;
+}
+
+export interface AttachmentStore {
+  create(record: AttachmentRecord): Promise<void>;
+  /** All records, their indexes and the batch hash in one MULTI (all or nothing). */
+  createMany(records: readonly AttachmentRecord[], batch?: BatchInput): Promise<void>;
+  get(id: string): Promise<AttachmentRecord | null>;
+  getMany(ids: readonly string[]): Promise<Array<AttachmentRecord | null>>;
+  /** Updates a record that is not terminal; false when it is terminal (or gone) and nothing changed. */
+  patch(id: string, fields: Partial<AttachmentRecord>, opts?: PatchOptions): Promise<boolean>;
+  /** Adds to the record's cloud_calls counter (terminal records too: cleanup calls count). */
+  addCloudCalls(id: string, n: number): Promise<void>;
+  /** Writes the cleanup result (terminal records too). */
+  setCleanup(id: string, cleanup: CleanupResult): Promise<boolean>;
+  list(query: ListQuery): Promise<ListPage>;
+  getBatch(id: string): Promise<BatchView | null>;
+  /**
+   * THE terminal transition: only when the record is not terminal yet (compare-and-set), in one script with
+   * the completion event (and `batch.completed` when it ends the batch). True when this call made the change.
+   */
+  finish(id: string, change: TerminalChange): Promise<boolean>;
+  /**
+   * Cancels an attachment that is queued/running and not yet at the attach stage; otherwise throws
+   * ATTACHMENT_NOT_CANCELLABLE (409) or ATTACHMENT_NOT_FOUND (404). Returns the cancelled record.
+   */
+  cancel(id: string): Promise<AttachmentRecord>;
+}
+
+export interface StoreSettings {
+  /** Approximate length the events stream is trimmed to (config.events.streamMaxLen). */
+  streamMaxLen: number;
+  /** Retention of terminal records (config.workflow.recordRetentionDays). */
+  recordRetentionDays: number;
+  /** Emit attachment.stage_completed events (config.events.stageCompleted). */
+  stageCompletedEvents: boolean;
+}
+
+export interface StoreDeps {
+  redis: Redis;
+  keys: Keys;
+  clock?: Clock;
+  newEventId?: () => string;
+}
+
+/** Stages an attachment can still be cancelled in (nothing has been posted to the server yet). */
+export const CANCELLABLE_STAGES: readonly StageName[] = ['network', 'subnet', 'port'];
+const MAX_LIST_LIMIT = 1000;
+
+interface Cursor {
+  s: number;
+  id: string;
+}
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(text: string | undefined): Cursor | undefined {
+  if (text === undefined || text === '') return undefined;
+  try {
+    const c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (typeof c.s === 'number' && typeof c.id === 'string') return { s: c.s, id: c.id };
+  } catch {
+    // fall through
+  }
+  throw new AppError('INVALID_CURSOR', 'cursor is not one this API returned', { httpStatus: 400 });
+}
+
+export function isTerminalStatus(status: AttachmentStatus): status is TerminalStatus {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
+  const results = await multi.exec();
+  if (results === null) throw new Error('Redis transaction aborted');
+  for (const [err] of results) if (err) throw err;
+}
+
+export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps): AttachmentStore {
+  const { redis, keys } = deps;
+  const clock = deps.clock ?? systemClock;
+  const newEventId = deps.newEventId ?? (() => `evt_${uuid()}`);
+  const retentionMs = settings.recordRetentionDays * 86_400_000;
+  const nowIso = (): string => new Date(clock.now()).toISOString();
+
+  const scriptKeys = (id: string, batchId: string | undefined): string[] => {
+    const rec = keys.attachment(id);
+    return [
+      rec,
+      keys.attachmentsIndex(),
+      keys.events(),
+      ...ATTACHMENT_STATUSES.map((s) => keys.byStatus(s)),
+      batchId ? keys.batch(batchId) : rec,
+      batchId ? keys.batchItems(batchId) : rec,
+    ];
+  };
+
+  const addRecord = (multi: ReturnType<Redis['multi']>, r: AttachmentRecord): void => {
+    const score = Date.parse(r.created_at);
+    multi.hset(keys.attachment(r.id), encodeFields({ ...r, stages: r.stages ?? {} }));
+    multi.zadd(keys.attachmentsIndex(), score, r.id);
+    multi.zadd(keys.byStatus(r.status), score, r.id);
+    multi.zadd(keys.byServer(r.server_id), score, r.id);
+    if (r.batch_id) multi.zadd(keys.batchItems(r.batch_id), score, r.id);
+  };
+
+  const get = async (id: string): Promise<AttachmentRecord | null> => decodeRecord(await redis.hgetall(keys.attachment(id)));
+
+  const getMany = async (ids: readonly string[]): Promise<Array<AttachmentRecord | null>> => {
+    if (ids.length === 0) return [];
+    const pipe = redis.pipeline();
+    for (const id of ids) pipe.hgetall(keys.attachment(id));
+    const results = (await pipe.exec()) ?? [];
+    return results.map(([err, hash]) => {
+      if (err) throw err;
+      return decodeRecord(hash as Record<string, string>);
+    });
+  };
+
+  /** One page of [id, score] after the cursor, newest first. */
+  const indexPage = async (index: string, after: Cursor | undefined, count: number): Promise<Array<[string, number]>> => {
+    let flat: string[];
+    if (!after) {
+      flat = await redis.zrevrange(index, 0, count - 1, 'WITHSCORES');
+    } else {
+      const rank = await redis.zrevrank(index, after.id);
+      flat =
+        rank === null
+          ? await redis.zrevrangebyscore(index, `(${after.s}`, '-inf', 'WITHSCORES', 'LIMIT', 0, count)
+          : await redis.zrevrange(index, rank + 1, rank + count, 'WITHSCORES');
+    }
+    const out: Array<[string, number]> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, Number(flat[i + 1])]);
+    return out;
+  };
+
+  const terminalTransition = async (
+    id: string,
+    status: TerminalStatus,
+    fields: Partial<AttachmentRecord>,
+    guard: { statuses?: readonly string[]; stages?: readonly string[] },
+    eventId?: string,
+  ): Promise<{ code: number; status: string; stage: string }> => {
+    const batchId = await redis.hget(keys.attachment(id), 'batch_id');
+    const list = (xs: readonly string[] | undefined): string => (xs && xs.length > 0 ? `,${xs.join(',')},` : '');
+    const res = (await TERMINAL_SCRIPT.run(redis, scriptKeys(id, batchId ?? undefined), [
+      nowIso(),
+      RECORD_FIELDS_JSON,
+      status,
+      eventId ?? newEventId(),
+      newEventId(),
+      settings.streamMaxLen,
+      retentionMs,
+      list(guard.statuses),
+      list(guard.stages),
+      ...fieldArgs(fields),
+    ])) as [number, string, string];
+    return { code: Number(res[0]), status: res[1], stage: res[2] };
+  };
+
+  return {
+    async create(record) {
+      const multi = redis.multi();
+      addRecord(multi, record);
+      await execOrThrow(multi);
+    },
+
+    async createMany(records, batch) {
+      const multi = redis.multi();
+      for (const r of records) addRecord(multi, r);
+      if (batch) {
+        multi.hset(keys.batch(batch.id), {
+          id: batch.id,
+          total: String(records.length),
+          created_at: batch.created_at,
+          done: '0',
+          ...(batch.callback_url ? { callback_url: batch.callback_url } : {}),
+          ...(batch.metadata ? { metadata: JSON.stringify(batch.metadata) } : {}),
+        });
+      }
+      await execOrThrow(multi);
+    },
+
+    get,
+    getMany,
+
+    async patch(id, fields, opts = {}) {
+      if (fields.status !== undefined && isTerminalStatus(fields.status)) {
+        throw new TypeError('patch() cannot set a terminal status; use finish()');
+      }
+      const stageEvent = opts.stageCompleted !== undefined && settings.stageCompletedEvents;
+      const res = await PATCH_SCRIPT.run(redis, scriptKeys(id, undefined), [
+        nowIso(),
+        RECORD_FIELDS_JSON,
+        stageEvent ? newEventId() : '',
+        opts.stageCompleted ?? '',
+        settings.streamMaxLen,
+        ...fieldArgs({ ...fields, updated_at: undefined }),
+      ]);
+      return Number(res) === 1;
+    },
+
+    async addCloudCalls(id, n) {
+      if (n > 0) await INCR_SCRIPT.run(redis, [keys.attachment(id)], ['cloud_calls', n]);
+    },
+
+    async setCleanup(id, cleanup) {
+      return Number(await CLEANUP_SCRIPT.run(redis, [keys.attachment(id)], [nowIso(), JSON.stringify(cleanup)])) === 1;
+    },
+
+    async list(query) {
+      const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(query.limit)));
+      const index = query.batch_id
+        ? keys.batchItems(query.batch_id)
+        : query.server_id
+          ? keys.byServer(query.server_id)
+          : query.status
+            ? keys.byStatus(query.status)
+            : keys.attachmentsIndex();
+      const matches = (r: AttachmentRecord): boolean =>
+        (query.status === undefined || r.status === query.status) &&
+        (query.server_id === undefined || r.server_id === query.server_id) &&
+        (query.batch_id === undefined || r.batch_id === query.batch_id);
+      let cursor = decodeCursor(query.cursor);
+      const items: AttachmentRecord[] = [];
+      const chunk = Math.min(MAX_LIST_LIMIT, limit * 2);
+      for (;;) {
+        const page = await indexPage(index, cursor, chunk);
+        if (page.length === 0) return { items };
+        const records = await getMany(page.map(([id]) => id));
+        for (let i = 0; i < page.length; i += 1) {
+          const [id, score] = page[i] as [string, number];
+          const record = records[i];
+          cursor = { s: score, id };
+          if (!record) {
+            // The record expired (retention): drop it from this index lazily.
+            await redis.zrem(index, id);
+            continue;
+          }
+          if (!matches(record)) continue;
+          items.push(record);
+          if (items.length === limit) {
+            const more = i < page.length - 1 || page.length === chunk;
+            return more ? { items, next_cursor: encodeCursor(cursor) } : { items };
+          }
+        }
+        if (page.length < chunk) return { items };
+      }
+    },
+
+    async getBatch(id) {
+      const hash = await redis.hgetall(keys.batch(id));
+      if (hash.id === undefined) return null;
+      const ids = await redis.zrange(keys.batchItems(id), 0, -1);
+      const statuses = ids.length === 0 ? [] : await redis.pipeline(ids.map((i) => ['hget', keys.attachment(i), 'status'])).exec();
+      const counts = Object.fromEntries(ATTACHMENT_STATUSES.map((s) => [s, 0])) as Record<AttachmentStatus, number>;
+      for (const [err, status] of statuses ?? []) {
+        if (err) throw err;
+        if (typeof status === 'string' && status in counts) counts[status as AttachmentStatus] += 1;
+      }
+      return {
+        id,
+        total: Number(hash.total ?? ids.length),
+        counts,
+        created_at: hash.created_at ?? '',
+        ...(hash.finished_at ? { finished_at: hash.finished_at } : {}),
+        ...(hash.callback_url ? { callback_url: hash.callback_url } : {}),
+        ...(hash.metadata ? { metadata: JSON.parse(hash.metadata) as Record<string, unknown> } : {}),
+        attachment_ids: ids,
+      };
+    },
+
+    async finish(id, change) {
+      const res = await terminalTransition(id, change.status, change.fields ?? {}, {}, change.eventId);
+      return res.code === 1;
+    },
+
+    async cancel(id) {
+      const res = await terminalTransition(id, 'cancelled', {}, { statuses: ['queued', 'running'], stages: CANCELLABLE_STAGES });
+      if (res.code === -1) throw new WorkflowError('ATTACHMENT_NOT_FOUND', `attachment ${id} does not exist`, {}, { httpStatus: 404 });
+      if (res.code !== 1) {
+        throw new WorkflowError(
+          'ATTACHMENT_NOT_CANCELLABLE',
+          `attachment ${id} cannot be cancelled: it is ${res.status} at stage ${res.stage} (only queued or running attachments before the attach stage can be)`,
+          { status: res.status, stage: res.stage },
+          { httpStatus: 409 },
+        );
+      }
+      const record = await get(id);
+      if (!record) throw new WorkflowError('ATTACHMENT_NOT_FOUND', `attachment ${id} does not exist`, {}, { httpStatus: 404 });
+      return record;
+    },
+  };
+}
