@@ -5,7 +5,7 @@
 import type { AppError } from '../lib/errors.js';
 import type { CloudError } from '../cloud/errors.js';
 import type { AttachmentError, AttachmentRecord, StageName } from './types.js';
-import { WorkflowError } from './errors.js';
+import type { WorkflowError } from './errors.js';
 
 export type StageOutcome =
   /** Go on with `stage` (after `delayMs`, when given), writing `fields` with the stage change. */
