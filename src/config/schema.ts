@@ -110,6 +110,24 @@ export const schema: SchemaOf<Omit<Config, 'emulator'>> & { emulator: SchemaOf<O
       webhook: concurrency('webhook', 20),
     },
     shutdownTimeoutMs: { doc: 'How long SIGTERM waits for running stages to finish, in ms.', format: 'positive-int', default: 30_000, env: 'SHUTDOWN_TIMEOUT_MS' },
+    lockDurationMs: {
+      doc: 'How long a worker holds a job before it counts as stalled unless renewed, in ms (BullMQ lockDuration).',
+      format: 'positive-int',
+      default: 30_000,
+      env: 'WORKER_LOCK_DURATION_MS',
+    },
+    stalledIntervalMs: {
+      doc: 'How often workers look for stalled jobs (a dead worker\'s jobs) and bring them back, in ms.',
+      format: 'positive-int',
+      default: 30_000,
+      env: 'WORKER_STALLED_INTERVAL_MS',
+    },
+    maxStalledCount: {
+      doc: 'Times one job may be brought back from a dead worker before it fails.',
+      format: 'positive-int',
+      default: 5,
+      env: 'WORKER_MAX_STALLED_COUNT',
+    },
   },
   events: {
     streamMaxLen: { doc: 'Approximate length the events stream is trimmed to.', format: 'positive-int', default: 100_000, env: 'EVENTS_STREAM_MAXLEN' },

@@ -53,6 +53,12 @@ export interface Config {
   workers: {
     concurrency: Record<QueueName, number>;
     shutdownTimeoutMs: number;
+    /** BullMQ lockDuration: a job whose worker stops renewing it counts as stalled after this long. */
+    lockDurationMs: number;
+    /** BullMQ stalledInterval: how often stalled jobs are looked for and brought back. */
+    stalledIntervalMs: number;
+    /** BullMQ maxStalledCount. */
+    maxStalledCount: number;
   };
   events: { streamMaxLen: number; stageCompleted: boolean };
   webhook: {
