@@ -1,0 +1,178 @@
+/**
+ * createStageWorker(stage, deps): the BullMQ worker of one stage. Its processor loads the record, runs the
+ * stage function (src/workflow/stages) and applies the outcome:
+ * - next      → write the record (stage, fields, timings) and add the next stage's job (deterministic id);
+ * - wait      → `job.moveToDelayed(now + delay)` + DelayedError: no attempt burnt, no slot held;
+ * - succeeded → THE terminal transition (store.finish), lease released;
+ * - failed    → store.finish(failed), lease released, cleanup job added;
+ * - errors    → ./error-policy.ts: throttled → shared pause + queue rate limit + RateLimitError; retryable →
+ *               BullMQ backoff (on the last attempt the attachment fails with the error's code and the job
+ *               gets an UnrecoverableError); terminal → fail the attachment at once, UnrecoverableError.
+ * A job whose attachment is already terminal stops quietly (a cancel; cleanup is made sure of); a job whose
+ * attachment is further along (a re-run after a crash between "record written" and "job completed") makes
+ * sure the job of the record's stage exists and stops. One info line per stage transition.
+ */
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { AppError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { isTerminalStatus } from '../workflow/record-store.js';
+import { createCallCollector, instrumentClient, type CallCollector } from '../workflow/instrumented-client.js';
+import { toAttachmentError, type StageOutcome } from '../workflow/outcome.js';
+import { runStage } from '../workflow/stages/index.js';
+import { STAGES, type AttachmentRecord, type StageName, type StageTiming } from '../workflow/types.js';
+import type { StageDeps } from '../workflow/deps.js';
+import { decideOnError } from './error-policy.js';
+import type { StageJobData } from './names.js';
+import { workerOptions, type WorkerRuntime } from './worker-runtime.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The record's timing of `stage` once it has ended now. */
+function endTiming(record: AttachmentRecord, stage: StageName, startedAt: string, now: number, attempts: number): Partial<Record<StageName, StageTiming>> {
+  return {
+    ...record.stages,
+    [stage]: { started_at: startedAt, finished_at: iso(now), duration_ms: Math.max(0, now - Date.parse(startedAt)), attempts },
+  };
+}
+
+function transitionLog(collector: CallCollector, runStarted: number, now: number): Record<string, unknown> {
+  return {
+    duration_ms: now - runStarted,
+    cloud_calls: collector.count,
+    ...(collector.requestIds.length > 0 ? { request_ids: collector.requestIds } : {}),
+    ...(collector.errors.length > 0 ? { call_errors: collector.errors } : {}),
+  };
+}
+
+export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<StageJobData> {
+  const { store, queues, clock } = rt;
+  const maxAttempts = rt.config.workflow.stageAttempts;
+
+  /** The attachment is over: make sure of cleanup when it was cancelled (the port stage may have made a port). */
+  const stopQuietly = async (record: AttachmentRecord, log: Logger): Promise<void> => {
+    if (record.status === 'cancelled') await queues.enqueueCleanup(record.id);
+    log.debug({ status: record.status }, 'attachment already ended; stage stops');
+  };
+
+  const failAttachment = async (record: AttachmentRecord, outcome: { error: AppError; fields?: Partial<AttachmentRecord> }, stages: AttachmentRecord['stages']): Promise<boolean> => {
+    const done = await store.finish(record.id, {
+      status: 'failed',
+      fields: { ...outcome.fields, stage, stages, error: toAttachmentError(outcome.error, stage) },
+    });
+    await rt.leases.release(rt.keys.serverLease(record.server_id), record.id);
+    await queues.enqueueCleanup(record.id);
+    return done;
+  };
+
+  const apply = async (job: Job<StageJobData>, token: string | undefined, record: AttachmentRecord, outcome: StageOutcome, ctx: { startedAt: string; runStarted: number; collector: CallCollector; log: Logger }): Promise<void> => {
+    const now = clock.now();
+    const attempts = job.attemptsMade + 1;
+    const base = transitionLog(ctx.collector, ctx.runStarted, now);
+    switch (outcome.kind) {
+      case 'next': {
+        const stages = endTiming(record, stage, ctx.startedAt, now, attempts);
+        const ok = await store.patch(record.id, { ...outcome.fields, stage: outcome.stage, status: 'running', stages }, { stageCompleted: stage });
+        if (!ok) {
+          const current = await store.get(record.id);
+          if (current) await stopQuietly(current, ctx.log);
+          return;
+        }
+        await queues.enqueueStage(outcome.stage, record.id, outcome.delayMs);
+        ctx.log.info({ ...base, outcome: 'next', next_stage: outcome.stage, ...(outcome.delayMs ? { delay_ms: outcome.delayMs } : {}) }, `stage ${stage} done → ${outcome.stage}`);
+        return;
+      }
+      case 'wait': {
+        if (outcome.fields) await store.patch(record.id, outcome.fields);
+        ctx.log.info({ ...base, outcome: 'wait', delay_ms: outcome.delayMs, reason: outcome.reason }, `stage ${stage} waits: ${outcome.reason}`);
+        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+        throw new DelayedError();
+      }
+      case 'succeeded': {
+        const stages = endTiming(record, stage, ctx.startedAt, now, attempts);
+        await store.finish(record.id, { status: 'succeeded', fields: { ...outcome.fields, stage, stages } });
+        await rt.leases.release(rt.keys.serverLease(record.server_id), record.id);
+        ctx.log.info({ ...base, outcome: 'succeeded', nic_id: outcome.fields?.nic_id }, `attachment succeeded at stage ${stage}`);
+        return;
+      }
+      case 'failed': {
+        const stages = endTiming(record, stage, ctx.startedAt, now, attempts);
+        await failAttachment(record, outcome, stages);
+        const e = toAttachmentError(outcome.error, stage);
+        ctx.log.info({ ...base, outcome: 'failed', error_code: e.code, cloud_code: e.cloud_code, reason: e.message }, `attachment failed at stage ${stage}: ${e.code}`);
+        return;
+      }
+      case 'stopped':
+        ctx.log.info({ ...base, outcome: 'stopped', reason: outcome.reason }, `stage ${stage} stopped: ${outcome.reason}`);
+        return;
+    }
+  };
+
+  const onError = async (job: Job<StageJobData>, record: AttachmentRecord, err: unknown, ctx: { startedAt: string; runStarted: number; collector: CallCollector; log: Logger }): Promise<never> => {
+    const decision = decideOnError(err, job.attemptsMade + 1, job.opts.attempts ?? maxAttempts);
+    const base = { ...transitionLog(ctx.collector, ctx.runStarted, clock.now()), error_code: decision.error.code, cloud_code: (decision.error as { cloudCode?: string }).cloudCode };
+    if (decision.action === 'throttle') {
+      ctx.log.warn({ ...base, outcome: 'throttled', pause_ms: decision.pauseMs }, `stage ${stage} throttled by the cloud; pausing ${decision.pauseMs} ms`);
+      await rt.rateLimiter.pauseFor(decision.pauseMs);
+      await queues.queues[stage].rateLimit(decision.pauseMs);
+      throw Worker.RateLimitError();
+    }
+    if (decision.action === 'retry') {
+      ctx.log.warn({ ...base, outcome: 'retry', reason: decision.error.message }, `stage ${stage} will retry: ${decision.error.code}`);
+      throw err;
+    }
+    const stages = endTiming(record, stage, ctx.startedAt, clock.now(), job.attemptsMade + 1);
+    await failAttachment(record, { error: decision.error }, stages);
+    ctx.log.info({ ...base, outcome: 'failed', exhausted: decision.exhausted, reason: decision.error.message }, `attachment failed at stage ${stage}: ${decision.error.code}`);
+    throw new UnrecoverableError(`${decision.error.code}: ${decision.error.message}`);
+  };
+
+  const processor = async (job: Job<StageJobData>, token?: string): Promise<void> => {
+    const runStarted = clock.now();
+    const id = job.data.attachment_id;
+    const log = rt.logger.child({ attachment_id: id, stage, job_id: job.id, attempt: job.attemptsMade + 1 });
+    const record = await store.get(id);
+    if (!record) {
+      log.warn({ code: 'ATTACHMENT_NOT_FOUND' }, 'attachment record not found (expired or never written); job dropped');
+      return;
+    }
+    if (isTerminalStatus(record.status)) return stopQuietly(record, log);
+    if (record.stage !== stage) {
+      // Re-run of a job whose record moved on (crash after the write): make sure the record's stage has its job.
+      if (STAGES.indexOf(record.stage) < STAGES.indexOf(stage)) log.warn({ record_stage: record.stage }, 'job is ahead of its record; resuming the record stage');
+      await queues.enqueueStage(record.stage, id);
+      return;
+    }
+    const startedAt = record.stages[stage]?.started_at ?? iso(runStarted);
+    if (record.status === 'queued' || !record.stages[stage]?.started_at) {
+      const stages = { ...record.stages, [stage]: { ...record.stages[stage], started_at: startedAt } };
+      if (!(await store.patch(id, { status: 'running', stages }))) return;
+      record.status = 'running';
+      record.stages = stages;
+    }
+    const collector = createCallCollector();
+    const stageDeps: StageDeps = {
+      cloud: instrumentClient(rt.cloud, collector.onCall),
+      store,
+      keys: rt.keys,
+      locks: rt.locks,
+      leases: rt.leases,
+      jobDurations: rt.jobDurations,
+      clock,
+      logger: log,
+      settings: rt.config.workflow,
+    };
+    const ctx = { startedAt, runStarted, collector, log };
+    let outcome: StageOutcome;
+    try {
+      outcome = await runStage(stage, record, stageDeps);
+    } catch (err) {
+      await store.addCloudCalls(id, collector.count);
+      return onError(job, record, err, ctx);
+    }
+    await store.addCloudCalls(id, collector.count);
+    await apply(job, token, record, outcome, ctx);
+  };
+
+  const worker = new Worker<StageJobData>(stage, processor, workerOptions(rt, stage));
+  return worker;
+}

@@ -1,0 +1,57 @@
+/**
+ * What every workflow worker shares (built once per process by ./workers.ts or a test), and the BullMQ
+ * worker options derived from config.
+ */
+import type { WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CloudClient } from '../cloud/client.js';
+import type { Config } from '../config/types.js';
+import { backoffDelay } from '../lib/backoff.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { JobDurations, Leases, Locks } from '../workflow/deps.js';
+import type { Keys } from '../workflow/keys.js';
+import type { AttachmentStore } from '../workflow/record-store.js';
+import type { CloudRateLimiter } from './rate-limiter.js';
+import type { StageQueues, WorkflowQueueName } from './stage-queues.js';
+
+export interface WorkerRuntime {
+  config: Config;
+  logger: Logger;
+  /** Worker connection (maxRetriesPerRequest: null); BullMQ duplicates it for its blocking reads. */
+  connection: Redis;
+  keys: Keys;
+  store: AttachmentStore;
+  queues: StageQueues;
+  /** The process's cloud client; its beforeCall is the shared rate limiter. */
+  cloud: CloudClient;
+  rateLimiter: CloudRateLimiter;
+  locks: Locks;
+  leases: Leases;
+  jobDurations: JobDurations;
+  clock: Clock;
+}
+
+/**
+ * Manual rate limiting (queue.rateLimit + RateLimitError on a 429) is only honoured by workers that have a
+ * limiter; this one never limits by itself (a million jobs a second).
+ */
+const NO_OP_LIMITER = { max: 1_000_000, duration: 1_000 };
+
+export function workerOptions(rt: Pick<WorkerRuntime, 'config' | 'connection'>, queue: WorkflowQueueName): WorkerOptions {
+  const { workflow, workers, redis } = rt.config;
+  return {
+    connection: rt.connection,
+    prefix: redis.prefix,
+    concurrency: workers.concurrency[queue],
+    lockDuration: workers.lockDurationMs,
+    stalledInterval: workers.stalledIntervalMs,
+    maxStalledCount: workers.maxStalledCount,
+    limiter: NO_OP_LIMITER,
+    removeOnComplete: { age: 3_600, count: 1_000 },
+    removeOnFail: { age: 7 * 86_400, count: 10_000 },
+    settings: {
+      backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, { baseMs: workflow.backoffBaseMs, maxMs: workflow.backoffMaxMs, jitter: 0.5 }),
+    },
+  };
+}
