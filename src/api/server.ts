@@ -1,0 +1,129 @@
+/**
+ * The HTTP API (design.md §4): fastify with the app's pino logger, TypeBox schemas for validation, types and the
+ * OpenAPI document (/docs, JSON at /docs/json), bearer-key auth, one error shape. Enqueueing goes through the
+ * producer (src/queues/producer.ts), whose Redis connection fails fast, so with Redis down POST answers 503
+ * within seconds while /healthz stays 200 and /readyz says 503.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Registry } from 'prom-client';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../lib/logger.js';
+import { createProducer, type Producer } from '../queues/producer.js';
+import { installAuth } from './auth.js';
+import { installErrorHandlers } from './errors.js';
+import { createApiMetrics } from './metrics.js';
+import { createValidatorCompiler } from './validation.js';
+import { attachmentRoutes } from './routes/attachments.js';
+import { batchRoutes } from './routes/batches.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { eventRoutes } from './routes/events.js';
+import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
+import { createKeys } from '../workflow/keys.js';
+
+export type ApiConfig = Pick<Config, 'api' | 'redis' | 'workflow' | 'events'>;
+
+export interface ApiDeps {
+  logger: Logger;
+  /** The producer to enqueue with; when absent the server makes one on config.redis.url and closes it on close(). */
+  producer?: Producer;
+  /** Prometheus registry shared with the rest of the process (default: a fresh one). */
+  registry?: Registry;
+  /** Extra readiness checks (workers progressing, ...). */
+  readiness?: () => Promise<Record<string, ReadinessCheck>>;
+  /** The webhook subscription stores and delivery queue (the events role's); /v1/webhooks is served when given. */
+  webhooks?: WebhookRoutesDeps;
+}
+
+export interface ApiServer {
+  app: FastifyInstance;
+  producer: Producer;
+  /** Listen on config.api.host:port (or the given port); resolves with the base URL. */
+  listen(opts?: { host?: string; port?: number }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createApiServer(config: ApiConfig, deps: ApiDeps): Promise<ApiServer> {
+  const ownsProducer = deps.producer === undefined;
+  const producer =
+    deps.producer ??
+    createProducer({
+      redis: config.redis.url,
+      prefix: config.redis.prefix,
+      logger: deps.logger,
+      idempotencyTtlHours: config.api.idempotencyTtlHours,
+      batchMaxItems: config.api.batchMaxItems,
+      workflow: config.workflow,
+      store: { streamMaxLen: config.events.streamMaxLen, recordRetentionDays: config.workflow.recordRetentionDays, stageCompletedEvents: config.events.stageCompleted },
+    });
+  const registry = deps.registry ?? new Registry();
+  const metrics = createApiMetrics(registry);
+
+  const base = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.api.bodyLimitBytes,
+    // The request id is ours to log; never trust a client-sent one.
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(createValidatorCompiler({ batchMaxItems: config.api.batchMaxItems }));
+  // Response schemas document; they do not filter. Plain JSON.stringify never drops a record field.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // JSON only: a text/plain body is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+
+  installErrorHandlers(base);
+  installAuth(base, config.api.keys);
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'ecs-nic-attach',
+        version: '1',
+        description: 'Attach network interfaces to Huawei Cloud ECS servers through staged jobs. Errors: `{ error: { code, message, details } }`.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A key of API_KEYS.' } } },
+      security: [{ bearerAuth: [] }],
+      tags: [
+        { name: 'attachments', description: 'One attachment at a time' },
+        { name: 'batches', description: 'Many attachments, enqueued atomically' },
+        { name: 'events', description: 'Completion events for pull consumers' },
+        { name: 'webhooks', description: 'Webhook subscriptions and deliveries' },
+        { name: 'operations', description: 'Health, readiness, metrics (no key needed)' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const onAccepted = (n: number): void => metrics.accepted.inc(n);
+  await app.register(healthRoutes, { producer, registry, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
+  await app.register(attachmentRoutes, { producer, onAccepted });
+  await app.register(batchRoutes, { producer, onAccepted });
+  await app.register(eventRoutes({ redis: producer.connection, keys: createKeys(config.redis.prefix) }));
+  if (deps.webhooks) await app.register(webhookRoutes(deps.webhooks));
+
+  await app.ready();
+
+  return {
+    app: base,
+    producer,
+    async listen(opts = {}) {
+      return app.listen({ host: opts.host ?? config.api.host, port: opts.port ?? config.api.port });
+    },
+    async close() {
+      await app.close();
+      if (ownsProducer) await producer.close();
+    },
+  };
+}

@@ -1,0 +1,380 @@
+/**
+ * The producer: the one code path that accepts attachments, used by the HTTP API and exported as the library
+ * for services that share the Redis (`createProducer` in src/index.ts). It validates (same checks as the API),
+ * writes the records (one MULTI for a batch, with the batch hash), then adds the first-stage jobs with
+ * deterministic ids, so a retry after a lost answer adds nothing twice.
+ *
+ * Idempotency-Key: an atomic SET NX of `{id, hash}` (hash = canonical JSON of the body) claims the key before
+ * the record is written; the same key with the same body returns that attachment, another body is a 409. A
+ * claim whose record never got written (the writer died in between) is completed by the next retry with the
+ * claimed id. A failed write releases the claim.
+ *
+ * Fail fast: when the producer opens its own connection it disables ioredis' offline queue and bounds connect
+ * and command time, so with Redis down a call fails within seconds as REDIS_UNAVAILABLE (HTTP 503), instead of
+ * waiting for a reconnect.
+ */
+import { Redis } from 'ioredis';
+import { AppError, ValidationError } from '../lib/errors.js';
+import { newAttachmentId, newBatchId } from '../lib/ids.js';
+import { silentLogger, type Logger } from '../lib/logger.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { delay } from '../lib/wait.js';
+import { createKeys, type Keys } from '../workflow/keys.js';
+import {
+  createAttachmentStore,
+  type AttachmentStore,
+  type BatchView,
+  type ListPage,
+  type ListQuery,
+  type StoreSettings,
+} from '../workflow/record-store.js';
+import { newAttachmentRecord } from '../workflow/new-record.js';
+import { TERMINAL_STATUSES, type AttachmentRecord, type AttachmentRequest } from '../workflow/types.js';
+import { requestHash, validateAttachmentRequest, validateBatchRequest } from '../workflow/request/index.js';
+import { schema as configSchema } from '../config/schema.js';
+import type { Config } from '../config/types.js';
+import { createStageQueues } from './stage-queues.js';
+
+export interface ProducerOptions {
+  /** An ioredis connection (not closed by `close()`), or a URL the producer connects to itself, failing fast. */
+  redis: Redis | string;
+  /** The service's key and queue prefix (config.redis.prefix). */
+  prefix: string;
+  logger?: Logger;
+  /** How long an Idempotency-Key is remembered (default 24 h). */
+  idempotencyTtlHours?: number;
+  /** Most items of one batch (default 1000). */
+  batchMaxItems?: number;
+  /** Record store settings (defaults as the config schema's). */
+  store?: Partial<StoreSettings>;
+  /** Workflow settings that shape the jobs (attempts, backoff); the config schema's defaults when absent. */
+  workflow?: Config['workflow'];
+  clock?: Clock;
+  /** Connect and command timeouts of a connection the producer opens itself (default 2000 ms each). */
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+}
+
+export interface AttachOptions {
+  idempotencyKey?: string;
+}
+
+export interface AttachResult {
+  attachment: AttachmentRecord;
+  /** False when an Idempotency-Key matched an earlier request: the attachment is that request's. */
+  created: boolean;
+}
+
+export interface BatchOptions {
+  callback_url?: string;
+  metadata?: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+export interface BatchAccepted {
+  id: string;
+  total: number;
+  attachment_ids: string[];
+  /** False when an Idempotency-Key matched an earlier batch. */
+  created: boolean;
+}
+
+export interface WaitOptions {
+  /** Give up after this long (default 10 min): rejects with WAIT_TIMEOUT. */
+  timeoutMs?: number;
+  /** Poll interval (default 250 ms). */
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface Producer {
+  /** The Redis connection the producer uses (its own fail-fast one, or the one it was given). */
+  readonly connection: Redis;
+  /** Validate and enqueue one attachment. */
+  attach(request: AttachmentRequest, opts?: AttachOptions): Promise<AttachResult>;
+  /** Validate the items as a whole (one bad item rejects all) and enqueue them atomically as one batch. */
+  attachBatch(items: AttachmentRequest[], opts?: BatchOptions): Promise<BatchAccepted>;
+  get(id: string): Promise<AttachmentRecord | null>;
+  /** Many records in one round trip (null for ids that do not exist). */
+  getMany(ids: readonly string[]): Promise<Array<AttachmentRecord | null>>;
+  getBatch(id: string): Promise<BatchView | null>;
+  list(query: ListQuery): Promise<ListPage>;
+  /** Cancel before the attach stage; ATTACHMENT_NOT_CANCELLABLE (409) later, ATTACHMENT_NOT_FOUND (404). */
+  cancel(id: string): Promise<AttachmentRecord>;
+  /** Resolves with the record once it is succeeded, failed or cancelled. */
+  waitFor(id: string, opts?: WaitOptions): Promise<AttachmentRecord>;
+  /** Throws REDIS_UNAVAILABLE unless Redis answers a PING. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The config schema's defaults of the workflow section (for library users that bring no config). */
+function workflowDefaults(): Config['workflow'] {
+  const section = configSchema.workflow as unknown as Record<string, { default: unknown }>;
+  return Object.fromEntries(Object.entries(section).map(([k, leaf]) => [k, leaf.default])) as unknown as Config['workflow'];
+}
+
+const DEFAULT_STORE: StoreSettings = { streamMaxLen: 100_000, recordRetentionDays: 7, stageCompletedEvents: false };
+
+/** Errors that mean "Redis cannot be reached now", as ioredis and BullMQ raise them. */
+export function isRedisUnavailableError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  return /Stream isn't writeable|enableOfflineQueue|Connection is closed|Command timed out|connect ETIMEDOUT|ECONNREFUSED|Redis connection lost|Reached the max retries/i.test(err.message);
+}
+
+export function redisUnavailable(cause: unknown): AppError {
+  return new AppError('REDIS_UNAVAILABLE', 'Redis is unreachable; nothing was enqueued, retry later', {
+    httpStatus: 503,
+    retryable: true,
+    cause,
+  });
+}
+
+/** Run a Redis-touching call, turning connectivity failures into REDIS_UNAVAILABLE. */
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof AppError) && isRedisUnavailableError(err)) throw redisUnavailable(err);
+    throw err;
+  }
+}
+
+/** The fail-fast connection of a producer (HTTP API, library users that pass a URL). */
+export function createProducerConnection(url: string, opts: { connectTimeoutMs?: number; commandTimeoutMs?: number } = {}): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    connectTimeout: opts.connectTimeoutMs ?? 2000,
+    commandTimeout: opts.commandTimeoutMs ?? 2000,
+    maxRetriesPerRequest: 1,
+    // Keep reconnecting in the background (capped at 2 s), so the API recovers by itself when Redis returns.
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    connectionName: 'nic-attach-producer',
+  });
+  // Errors surface on the calls that fail; an unhandled 'error' event would crash the process.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+interface IdempotencyClaim {
+  id: string;
+  hash: string;
+}
+
+export function createProducer(options: ProducerOptions): Producer {
+  const ownsConnection = typeof options.redis === 'string';
+  const redis = typeof options.redis === 'string' ? createProducerConnection(options.redis, options) : options.redis;
+  const logger = options.logger ?? silentLogger();
+  const clock = options.clock ?? systemClock;
+  const keys: Keys = createKeys(options.prefix);
+  const store: AttachmentStore = createAttachmentStore({ ...DEFAULT_STORE, ...options.store }, { redis, keys, clock });
+  const idemTtlMs = Math.round((options.idempotencyTtlHours ?? 24) * 3_600_000);
+  const batchMaxItems = options.batchMaxItems ?? 1000;
+  const stageQueues = createStageQueues({ redis: { url: '', prefix: options.prefix }, workflow: options.workflow ?? workflowDefaults() }, { connection: redis });
+  for (const queue of Object.values(stageQueues.queues)) {
+    queue.on('error', (err) => logger.warn({ err, code: 'REDIS_UNAVAILABLE' }, 'producer queue error'));
+  }
+
+  const enqueue = (records: readonly AttachmentRecord[]): Promise<void> => stageQueues.enqueueAttachments(records);
+
+  /**
+   * Claim an Idempotency-Key for `fresh` (SET NX). Returns undefined when the claim is ours, or the earlier
+   * claim (same hash; another hash is a 409).
+   */
+  const claim = async (key: string, fresh: IdempotencyClaim): Promise<IdempotencyClaim | undefined> => {
+    const redisKey = keys.idempotency(key);
+    const set = await redis.set(redisKey, JSON.stringify(fresh), 'PX', idemTtlMs, 'NX');
+    if (set === 'OK') return undefined;
+    const raw = await redis.get(redisKey);
+    if (raw === null) {
+      // Expired between the two calls: claim again.
+      return claim(key, fresh);
+    }
+    const earlier = JSON.parse(raw) as IdempotencyClaim;
+    if (earlier.hash !== fresh.hash) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with another request body', {
+        httpStatus: 409,
+        details: { idempotency_key: key, id: earlier.id },
+      });
+    }
+    return earlier;
+  };
+
+  /** Drop our claim after a failed write, so that a retry can succeed (only when it is still ours). */
+  const release = async (key: string, id: string): Promise<void> => {
+    try {
+      const raw = await redis.get(keys.idempotency(key));
+      if (raw !== null && (JSON.parse(raw) as IdempotencyClaim).id === id) await redis.del(keys.idempotency(key));
+    } catch (err) {
+      logger.warn({ err, code: 'IDEMPOTENCY_RELEASE_FAILED' }, 'could not release an idempotency claim (it expires by itself)');
+    }
+  };
+
+  /** A record written but possibly never enqueued (the writer died in between): adding its job again is safe. */
+  const repairEnqueue = async (record: AttachmentRecord): Promise<void> => {
+    if (record.status === 'queued' && record.stage === 'network') await enqueue([record]);
+  };
+
+  /** The earlier claim's record; waits briefly for a concurrent writer, then writes it itself. */
+  const replay = async (earlier: IdempotencyClaim, write: () => Promise<void>): Promise<boolean> => {
+    const deadline = clock.now() + 1000;
+    while (clock.now() < deadline) {
+      if ((await redis.exists(keys.attachment(earlier.id), keys.batch(earlier.id))) > 0) return false;
+      await delay(25);
+    }
+    await write();
+    return true;
+  };
+
+  const attach = (input: AttachmentRequest, opts: AttachOptions = {}): Promise<AttachResult> =>
+    guarded(async () => {
+      const request = validateAttachmentRequest(input);
+      const key = opts.idempotencyKey;
+      if (key !== undefined) assertIdempotencyKey(key);
+      const id = newAttachmentId();
+      const build = (withId: string): AttachmentRecord =>
+        newAttachmentRecord(request, { id: withId, now: clock.now(), ...(key === undefined ? {} : { idempotency_key: key }) });
+      if (key === undefined) {
+        const record = build(id);
+        await store.create(record);
+        await enqueue([record]);
+        return { attachment: record, created: true };
+      }
+      const earlier = await claim(key, { id, hash: requestHash({ kind: 'attachment', request }) });
+      if (earlier) {
+        const wrote = await replay(earlier, () => store.create(build(earlier.id)));
+        const record = await store.get(earlier.id);
+        if (!record) throw new AppError('ATTACHMENT_NOT_FOUND', `attachment ${earlier.id} is gone (expired)`, { httpStatus: 404 });
+        await repairEnqueue(record);
+        return { attachment: record, created: wrote };
+      }
+      const record = build(id);
+      try {
+        await store.create(record);
+      } catch (err) {
+        await release(key, id);
+        throw err;
+      }
+      await enqueue([record]);
+      logger.debug({ attachment_id: id }, 'attachment accepted');
+      return { attachment: record, created: true };
+    });
+
+  const attachBatch = (items: AttachmentRequest[], opts: BatchOptions = {}): Promise<BatchAccepted> =>
+    guarded(async () => {
+      const body = validateBatchRequest(
+        {
+          items,
+          ...(opts.callback_url === undefined ? {} : { callback_url: opts.callback_url }),
+          ...(opts.metadata === undefined ? {} : { metadata: opts.metadata }),
+        },
+        { maxItems: batchMaxItems },
+      );
+      const key = opts.idempotencyKey;
+      if (key !== undefined) assertIdempotencyKey(key);
+      const batchId = newBatchId();
+      const build = (withId: string): { records: AttachmentRecord[]; ids: string[] } => {
+        const now = clock.now();
+        // Deterministic item ids per batch id: a writer that completes an earlier claim makes the same records.
+        // The batch's callback_url receives batch.completed; an item's own callback_url its attachment events.
+        const records = body.items.map((item, i) => newAttachmentRecord(item as AttachmentRequest, { id: batchItemId(withId, i), batch_id: withId, now }));
+        return { records, ids: records.map((r) => r.id) };
+      };
+      const write = async (withId: string): Promise<AttachmentRecord[]> => {
+        const { records } = build(withId);
+        const createdAt = new Date(clock.now()).toISOString();
+        await store.createMany(records, {
+          id: withId,
+          created_at: createdAt,
+          ...(body.callback_url === undefined ? {} : { callback_url: body.callback_url }),
+          ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+        });
+        return records;
+      };
+      if (key !== undefined) {
+        const earlier = await claim(key, { id: batchId, hash: requestHash({ kind: 'batch', body }) });
+        if (earlier) {
+          let records: AttachmentRecord[] | undefined;
+          const wrote = await replay(earlier, async () => {
+            records = await write(earlier.id);
+          });
+          const view = await store.getBatch(earlier.id);
+          if (!view) throw new AppError('BATCH_NOT_FOUND', `batch ${earlier.id} is gone (expired)`, { httpStatus: 404 });
+          const current = records ?? ((await store.getMany(view.attachment_ids)).filter((r): r is AttachmentRecord => r !== null));
+          await enqueue(current.filter((r) => r.status === 'queued' && r.stage === 'network'));
+          return { id: earlier.id, total: view.total, attachment_ids: itemIds(earlier.id, view.total), created: wrote };
+        }
+      }
+      let records: AttachmentRecord[];
+      try {
+        records = await write(batchId);
+      } catch (err) {
+        if (key !== undefined) await release(key, batchId);
+        throw err;
+      }
+      await enqueue(records);
+      logger.debug({ batch_id: batchId, total: records.length }, 'batch accepted');
+      return { id: batchId, total: records.length, attachment_ids: records.map((r) => r.id), created: true };
+    });
+
+  const get = (id: string): Promise<AttachmentRecord | null> => guarded(() => store.get(id));
+
+  const waitFor = async (id: string, opts: WaitOptions = {}): Promise<AttachmentRecord> => {
+    const deadline = clock.now() + (opts.timeoutMs ?? 600_000);
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const record = await get(id);
+      if (!record) throw new AppError('ATTACHMENT_NOT_FOUND', `attachment ${id} does not exist`, { httpStatus: 404 });
+      if (TERMINAL_STATUSES.includes(record.status)) return record;
+      if (clock.now() >= deadline) {
+        throw new AppError('WAIT_TIMEOUT', `attachment ${id} is still ${record.status} at stage ${record.stage}`, { retryable: true, details: { status: record.status, stage: record.stage } });
+      }
+      await delay(opts.intervalMs ?? 250, undefined, opts.signal ? { signal: opts.signal } : undefined);
+    }
+  };
+
+  return {
+    connection: redis,
+    attach,
+    attachBatch,
+    get,
+    getMany: (ids) => guarded(() => store.getMany(ids)),
+    getBatch: (id) => guarded(() => store.getBatch(id)),
+    list: (query) => guarded(() => store.list(query)),
+    cancel: (id) => guarded(() => store.cancel(id)),
+    waitFor,
+    async ping() {
+      await guarded(async () => {
+        if (redis.status !== 'ready') throw redisUnavailable(new Error(`connection is ${redis.status}`));
+        await redis.ping();
+      });
+    },
+    async close() {
+      await stageQueues.close().catch(() => undefined);
+      if (ownsConnection) redis.disconnect();
+    },
+  };
+}
+
+/**
+ * The id of item `i` of a batch: the batch's UUID with its first 8 hex digits replaced by the index. Rewriting a
+ * claimed batch makes the same ids, and items of one batch (same creation time) list in item order.
+ */
+export function batchItemId(batchId: string, i: number): string {
+  return `att_${i.toString(16).padStart(8, '0')}${batchId.slice('bat_'.length + 8)}`;
+}
+
+function itemIds(batchId: string, total: number): string[] {
+  return Array.from({ length: total }, (_, i) => batchItemId(batchId, i));
+}
+
+const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
+
+function assertIdempotencyKey(key: string): void {
+  if (!IDEMPOTENCY_KEY_RE.test(key)) {
+    throw new ValidationError('Idempotency-Key must be 1–255 printable ASCII characters', { field: 'Idempotency-Key' }, 'INVALID_IDEMPOTENCY_KEY');
+  }
+}
