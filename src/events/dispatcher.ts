@@ -140,7 +140,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (signal.aborted) return;
     // Blocking reads get their own connection, closed on abort so the wait ends at once.
     const blocking = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
-    const onAbort = (): void => blocking.disconnect();
+    // Disconnect once: a second disconnect() of a closed ioredis connection leaves a 2 s timer behind.
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      blocking.disconnect();
+    };
+    const onAbort = close;
     signal.addEventListener('abort', onAbort, { once: true });
     let ownPending = true; // first read our own pending entries (a restart with the same consumer name)
     let lastClaim = 0;
@@ -179,7 +186,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
-      blocking.disconnect();
+      close();
     }
   };
 

@@ -83,7 +83,14 @@ export async function* followEvents(redis: Redis, keys: Keys, opts: FollowOption
   if (opts.after !== undefined) assertCursor(opts.after);
   if (opts.signal.aborted) return;
   const conn = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
-  const onAbort = (): void => conn.disconnect();
+  // Disconnect once: a second disconnect() of a closed ioredis connection leaves a 2 s timer behind.
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    conn.disconnect();
+  };
+  const onAbort = close;
   opts.signal.addEventListener('abort', onAbort, { once: true });
   let cursor = opts.after ?? '$';
   try {
@@ -110,6 +117,6 @@ export async function* followEvents(redis: Redis, keys: Keys, opts: FollowOption
     }
   } finally {
     opts.signal.removeEventListener('abort', onAbort);
-    conn.disconnect();
+    close();
   }
 }
