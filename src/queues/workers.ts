@@ -10,7 +10,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createCloudClient } from '../cloud/create-client.js';
-import type { CloudClientOptions } from '../cloud/client.js';
+import type { CloudClientDeps, CloudClientOptions } from '../cloud/client.js';
 import type { Config } from '../config/types.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -35,6 +35,8 @@ export interface WorkflowWorkersDeps {
   /** A worker connection to share (not closed by close()); one is opened from config.redis.url otherwise. */
   connection?: Redis;
   clock?: Clock;
+  /** The cloud client's fetch (tests inject lost answers here). */
+  fetch?: CloudClientDeps['fetch'];
 }
 
 export interface WorkflowWorkers {
@@ -78,7 +80,7 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
   const clock = deps.clock ?? systemClock;
   const keys = createKeys(config.redis.prefix);
   const rateLimiter = createCloudRateLimiter({ key: keys.rateLimit(deps.cloudOptions.projectId), rps: config.cloud.rateLimitRps }, { redis: connection });
-  const cloud = createCloudClient(deps.cloudOptions, { logger, clock, beforeCall: () => rateLimiter.take() });
+  const cloud = createCloudClient(deps.cloudOptions, { logger, clock, beforeCall: () => rateLimiter.take(), ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const runtime: WorkerRuntime = {
     config,
     logger,
@@ -116,7 +118,9 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
       closing ??= (async () => {
         const timeoutMs = opts.timeoutMs ?? config.workers.shutdownTimeoutMs;
         const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
-        const inTime = await Promise.race([graceful, delay(timeoutMs).then(() => false)]);
+        const bound = new AbortController();
+        const inTime = await Promise.race([graceful, delay(timeoutMs, false, { signal: bound.signal }).catch(() => false)]);
+        bound.abort();
         if (!inTime) {
           logger.warn({ timeout_ms: timeoutMs }, 'running stages did not finish in time; closing workers now (their jobs come back as stalled)');
           await Promise.all(workers.map((w) => w.close(true)));
