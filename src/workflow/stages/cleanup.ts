@@ -7,8 +7,9 @@
  * Idempotency:  every step checks before acting and 404 means "already gone"; progress is in record.cleanup,
  *               so a re-run picks up where the last one stopped. The port is looked up by id AND by its
  *               deterministic name (a port created but never recorded is found too).
- * Order:        1. an ECS attach job that may still run (timeout, retries exhausted) is waited for, up to
- *               one more ecsJobDeadlineMs, so it cannot attach a port after it was deleted;
+ * Order:        1. an ECS attach job that may still run (timeout, retries exhausted) is waited for (at
+ *               most max(ecsJobDeadlineMs, 10 min) after the attachment ended), so it cannot attach the port
+ *               after it was deleted, and the cloud does not refuse the delete (409, port in use);
  *               2. a port on the server is detached (BatchDeleteServerNics, which also deletes it), an
  *               unattached one deleted; a port on another device is left alone;
  *               3. with config.workflow.cleanupDeleteNetworks: the subnet this attachment created, when no
@@ -26,6 +27,8 @@ export type CleanupOutcome = { kind: 'wait'; delayMs: number; reason: string; pr
 
 export type CleanupDeps = Omit<StageDeps, 'store'>;
 
+/** How long cleanup waits at least for an attach job that outlived the deadline to end. */
+const JOB_END_WAIT_MS = 600_000;
 const RUNNING_JOB = new Set<Job['status']>(['INIT', 'RUNNING', 'PENDING_PAYMENT']);
 /** Cloud answers meaning "still used by something": leave the resource. */
 const IN_USE_CODES = new Set(['VPC.0104', 'VPC.0108', 'VPC.0109', 'VPC.0208', 'VPC.0209', 'VPC.0210', 'VPC.0211', 'VPC.0206']);
@@ -96,7 +99,13 @@ async function cleanPorts(record: AttachmentRecord, result: CleanupResult, deps:
       return { kind: 'wait', delayMs: deps.settings.waitDelayMs, reason: `detach job ${result.detach_job_id} submitted`, progress: result };
     }
     if (port.device_id === '') {
-      await ignoreNotFound(() => deps.cloud.deletePort(id));
+      try {
+        await ignoreNotFound(() => deps.cloud.deletePort(id));
+      } catch (err) {
+        // 409: the port is busy (an attach or detach still settling): retried with backoff, bounded by attempts.
+        if (err instanceof AppError && err.code === 'CLOUD_CONFLICT') throw new AppError('CLEANUP_PORT_BUSY', err.message, { retryable: true, cause: err });
+        throw err;
+      }
       result.port_deleted = true;
     } else {
       result.error = `port ${id} is attached to ${port.device_id}, not to server ${record.server_id}: left alone`;
@@ -138,8 +147,10 @@ export async function runCleanup(record: AttachmentRecord, deps: CleanupDeps): P
   if (record.ecs_job_id && record.error?.code !== 'ECS_JOB_FAILED') {
     const job = await showJobOrUndefined(record.ecs_job_id, deps);
     const endedAt = record.finished_at ? Date.parse(record.finished_at) : deps.clock.now();
-    if (job && RUNNING_JOB.has(job.status) && deps.clock.now() < endedAt + deps.settings.ecsJobDeadlineMs) {
-      return { kind: 'wait', delayMs: deps.settings.pollMaxDelayMs, reason: `ECS job ${job.job_id} is still ${job.status}`, progress: result };
+    const giveUpAt = endedAt + Math.max(deps.settings.ecsJobDeadlineMs, JOB_END_WAIT_MS);
+    if (job && RUNNING_JOB.has(job.status) && deps.clock.now() < giveUpAt) {
+      const delayMs = Math.min(deps.settings.pollMaxDelayMs, Math.max(deps.settings.pollMinDelayMs, deps.settings.waitDelayMs));
+      return { kind: 'wait', delayMs, reason: `ECS job ${job.job_id} is still ${job.status}`, progress: result };
     }
   }
 
