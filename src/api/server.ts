@@ -22,8 +22,11 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { eventRoutes } from './routes/events.js';
 import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
 import { createKeys } from '../workflow/keys.js';
+import { createSubscriptionStore } from '../events/subscriptions.js';
+import { createDeliveryStore } from '../events/deliveries.js';
+import { createWebhookQueue, type WebhookQueue } from '../queues/webhook-queue.js';
 
-export type ApiConfig = Pick<Config, 'api' | 'redis' | 'workflow' | 'events'>;
+export type ApiConfig = Pick<Config, 'api' | 'redis' | 'workflow' | 'events' | 'webhook'>;
 
 export interface ApiDeps {
   logger: Logger;
@@ -33,7 +36,10 @@ export interface ApiDeps {
   registry?: Registry;
   /** Extra readiness checks (workers progressing, ...). */
   readiness?: () => Promise<Record<string, ReadinessCheck>>;
-  /** The webhook subscription stores and delivery queue (the events role's); /v1/webhooks is served when given. */
+  /**
+   * The webhook subscription stores and delivery queue of the events role, when this process runs it; otherwise
+   * the server makes its own on the producer's connection (the same Redis keys).
+   */
   webhooks?: WebhookRoutesDeps;
 }
 
@@ -110,8 +116,26 @@ export async function createApiServer(config: ApiConfig, deps: ApiDeps): Promise
   await app.register(healthRoutes, { producer, registry, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
   await app.register(attachmentRoutes, { producer, onAccepted });
   await app.register(batchRoutes, { producer, onAccepted });
-  await app.register(eventRoutes({ redis: producer.connection, keys: createKeys(config.redis.prefix) }));
-  if (deps.webhooks) await app.register(webhookRoutes(deps.webhooks));
+  const keys = createKeys(config.redis.prefix);
+  let ownWebhookQueue: WebhookQueue | undefined;
+  let webhooks = deps.webhooks;
+  if (!webhooks) {
+    const redis = producer.connection;
+    ownWebhookQueue = createWebhookQueue({ connection: redis, prefix: config.redis.prefix });
+    webhooks = {
+      subscriptions: createSubscriptionStore({
+        redis,
+        keys,
+        allowPrivate: config.webhook.allowPrivate,
+        secretOverlapHours: config.webhook.secretOverlapHours,
+        disableAfterHours: config.webhook.disableAfterHours,
+      }),
+      deliveries: createDeliveryStore({ redis, keys, retentionDays: config.workflow.recordRetentionDays }),
+      enqueue: ownWebhookQueue.enqueue,
+    };
+  }
+  await app.register(eventRoutes({ redis: producer.connection, keys }));
+  await app.register(webhookRoutes(webhooks));
 
   await app.ready();
 
@@ -123,6 +147,7 @@ export async function createApiServer(config: ApiConfig, deps: ApiDeps): Promise
     },
     async close() {
       await app.close();
+      await ownWebhookQueue?.close();
       if (ownsProducer) await producer.close();
     },
   };

@@ -34,6 +34,7 @@ import { requestHash, validateAttachmentRequest, validateBatchRequest } from '..
 import { schema as configSchema } from '../config/schema.js';
 import type { Config } from '../config/types.js';
 import { createStageQueues } from './stage-queues.js';
+import { cancelAttachment } from './cancel.js';
 
 export interface ProducerOptions {
   /** An ioredis connection (not closed by `close()`), or a URL the producer connects to itself, failing fast. */
@@ -344,7 +345,8 @@ export function createProducer(options: ProducerOptions): Producer {
     getMany: (ids) => guarded(() => store.getMany(ids)),
     getBatch: (id) => guarded(() => store.getBatch(id)),
     list: (query) => guarded(() => store.list(query)),
-    cancel: (id) => guarded(() => store.cancel(id)),
+    // Cancelling also adds the cleanup job: the port stage may already have made a port.
+    cancel: (id) => guarded(() => cancelAttachment({ store, queues: stageQueues }, id)),
     waitFor,
     async ping() {
       await guarded(async () => {

@@ -1,9 +1,8 @@
 /**
  * The api role: the HTTP API (src/api/server.ts) on config.api.host:port, with its producer on a fail-fast
- * Redis connection. It serves /v1/webhooks with the webhook stores and delivery queue of the events role when the
- * app passes them, or with its own on the producer connection (same Redis keys) when this process runs no
- * events role. start() resolves once the server listens; stop() closes the server (in-flight requests finish),
- * then what it opened.
+ * Redis connection. /v1/webhooks uses the events role's stores and delivery queue when the app passes them (the
+ * server makes its own on the same Redis keys otherwise). start() resolves once the server listens; stop()
+ * closes the server (in-flight requests finish), then the producer.
  */
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config/types.js';
@@ -11,11 +10,7 @@ import type { Logger } from '../../lib/logger.js';
 import { createApiServer, type ApiServer } from '../../api/server.js';
 import type { ReadinessCheck } from '../../api/routes/health.js';
 import type { WebhookRoutesDeps } from '../../api/routes/webhooks.js';
-import { createSubscriptionStore } from '../../events/subscriptions.js';
-import { createDeliveryStore } from '../../events/deliveries.js';
 import { createProducer } from '../../queues/producer.js';
-import { createWebhookQueue, type WebhookQueue } from '../../queues/webhook-queue.js';
-import { createKeys } from '../../workflow/keys.js';
 
 export interface ApiRoleDeps {
   logger: Logger;
@@ -38,7 +33,6 @@ export function createApiRole(config: Config, deps: ApiRoleDeps): ApiRole {
   const log = deps.logger.child({ role: 'api' });
   let server: ApiServer | undefined;
   let url: string | undefined;
-  let ownQueue: WebhookQueue | undefined;
 
   return {
     name: 'api',
@@ -58,27 +52,10 @@ export function createApiRole(config: Config, deps: ApiRoleDeps): ApiRole {
         workflow: config.workflow,
         store: { streamMaxLen: config.events.streamMaxLen, recordRetentionDays: config.workflow.recordRetentionDays, stageCompletedEvents: config.events.stageCompleted },
       });
-      let webhooks = deps.webhooks;
-      if (!webhooks) {
-        const keys = createKeys(config.redis.prefix);
-        const redis = producer.connection;
-        ownQueue = createWebhookQueue({ connection: redis, prefix: config.redis.prefix });
-        webhooks = {
-          subscriptions: createSubscriptionStore({
-            redis,
-            keys,
-            allowPrivate: config.webhook.allowPrivate,
-            secretOverlapHours: config.webhook.secretOverlapHours,
-            disableAfterHours: config.webhook.disableAfterHours,
-          }),
-          deliveries: createDeliveryStore({ redis, keys, retentionDays: config.workflow.recordRetentionDays }),
-          enqueue: ownQueue.enqueue,
-        };
-      }
       server = await createApiServer(config, {
         logger: log,
         producer,
-        webhooks,
+        ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
         ...(deps.registry ? { registry: deps.registry } : {}),
         ...(deps.readiness ? { readiness: deps.readiness } : {}),
       });
@@ -88,7 +65,6 @@ export function createApiRole(config: Config, deps: ApiRoleDeps): ApiRole {
     async stop() {
       if (!server) return;
       await server.close();
-      await ownQueue?.close();
       await server.producer.close();
       server = undefined;
       log.info('api role stopped');
