@@ -70,6 +70,7 @@ export function createEventsRole(config: Config, deps: EventsRoleDeps): EventsRo
   let worker: ReturnType<typeof createWebhookWorker> | undefined;
   let abort: AbortController | undefined;
   let running: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
 
   return {
     name: 'events',
@@ -86,17 +87,23 @@ export function createEventsRole(config: Config, deps: EventsRoleDeps): EventsRo
         log.error({ code: 'EVENT_DISPATCHER_STOPPED', error: err instanceof Error ? err.message : String(err) }, 'event dispatcher stopped on an error');
       });
       await worker.waitUntilReady();
+      if (config.webhook.secret === '') {
+        log.warn({ code: 'WEBHOOK_SECRET_MISSING' }, 'WEBHOOK_SECRET is not set: callback_url deliveries cannot be signed and are dead-lettered');
+      }
       log.info({ consumer: dispatcher.consumer }, 'events role started: dispatcher and webhook worker');
     },
 
-    async stop() {
-      abort?.abort();
-      await running;
-      await worker?.close();
-      await queue.close();
-      agents.destroy();
-      if (ownRedis) await redis.quit().catch(() => redis.disconnect());
-      log.info('events role stopped');
+    stop() {
+      stopping ??= (async () => {
+        abort?.abort();
+        await running;
+        await worker?.close();
+        await queue.close();
+        agents.destroy();
+        if (ownRedis) await redis.quit().catch(() => redis.disconnect());
+        log.info('events role stopped');
+      })();
+      return stopping;
     },
   };
 }
