@@ -35,6 +35,7 @@ import { schema as configSchema } from '../config/schema.js';
 import type { Config } from '../config/types.js';
 import { createStageQueues } from './stage-queues.js';
 import { cancelAttachment } from './cancel.js';
+import { waitForRedis } from './connections.js';
 
 export interface ProducerOptions {
   /** An ioredis connection (not closed by `close()`), or a URL the producer connects to itself, failing fast. */
@@ -54,6 +55,8 @@ export interface ProducerOptions {
   /** Connect and command timeouts of a connection the producer opens itself (default 2000 ms each). */
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
+  /** How long a call waits for a (re)connecting Redis before REDIS_UNAVAILABLE (default 2000 ms). */
+  readyWaitMs?: number;
 }
 
 export interface AttachOptions {
@@ -134,14 +137,33 @@ export function redisUnavailable(cause: unknown): AppError {
   });
 }
 
-/** Run a Redis-touching call, turning connectivity failures into REDIS_UNAVAILABLE. */
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (!(err instanceof AppError) && isRedisUnavailableError(err)) throw redisUnavailable(err);
-    throw err;
-  }
+/**
+ * Readiness of a connection as the producer sees it: a call made while the connection is (re)connecting waits
+ * for it up to `waitMs`; once it has been down longer than that, calls fail at once (no pile-up of waiting
+ * requests during an outage).
+ */
+function createReadyGate(redis: Redis, waitMs: number, clock: Clock): () => Promise<void> {
+  let downSince: number | undefined = redis.status === 'ready' ? undefined : clock.now();
+  redis.on('ready', () => {
+    downSince = undefined;
+  });
+  const markDown = (): void => {
+    downSince ??= clock.now();
+  };
+  redis.on('close', markDown);
+  redis.on('reconnecting', markDown);
+  redis.on('end', markDown);
+  return async () => {
+    if (redis.status === 'ready') return;
+    const down = clock.now() - (downSince ?? clock.now());
+    const left = waitMs - down;
+    if (left <= 0 || redis.status === 'end') throw redisUnavailable(new Error(`connection is ${redis.status}`));
+    try {
+      await waitForRedis(redis, left);
+    } catch (err) {
+      throw redisUnavailable(err);
+    }
+  };
 }
 
 /** The fail-fast connection of a producer (HTTP API, library users that pass a URL). */
@@ -171,6 +193,17 @@ export function createProducer(options: ProducerOptions): Producer {
   const logger = options.logger ?? silentLogger();
   const clock = options.clock ?? systemClock;
   const keys: Keys = createKeys(options.prefix);
+  const ready = createReadyGate(redis, options.readyWaitMs ?? 2000, clock);
+  /** Run a Redis-touching call, turning connectivity failures into REDIS_UNAVAILABLE. */
+  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      await ready();
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof AppError) && isRedisUnavailableError(err)) throw redisUnavailable(err);
+      throw err;
+    }
+  };
   const store: AttachmentStore = createAttachmentStore({ ...DEFAULT_STORE, ...options.store }, { redis, keys, clock });
   const idemTtlMs = Math.round((options.idempotencyTtlHours ?? 24) * 3_600_000);
   const batchMaxItems = options.batchMaxItems ?? 1000;
@@ -349,10 +382,8 @@ export function createProducer(options: ProducerOptions): Producer {
     cancel: (id) => guarded(() => cancelAttachment({ store, queues: stageQueues }, id)),
     waitFor,
     async ping() {
-      await guarded(async () => {
-        if (redis.status !== 'ready') throw redisUnavailable(new Error(`connection is ${redis.status}`));
-        await redis.ping();
-      });
+      if (redis.status !== 'ready') throw redisUnavailable(new Error(`connection is ${redis.status}`));
+      await guarded(() => redis.ping());
     },
     async close() {
       await stageQueues.close().catch(() => undefined);
