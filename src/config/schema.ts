@@ -142,6 +142,10 @@ export const schema: SchemaOf<Omit<Config, 'emulator'>> & { emulator: SchemaOf<O
     secretOverlapHours: { doc: 'After a secret rotation, the old secret also signs for this long, in hours.', format: 'positive-number', default: 24, env: 'WEBHOOK_SECRET_OVERLAP_HOURS' },
     maxResponseBytes: { doc: 'Most bytes of a receiver response body read and kept.', format: 'positive-int', default: 4096, env: 'WEBHOOK_MAX_RESPONSE_BYTES' },
   },
+  cli: {
+    apiUrl: { doc: 'Base URL of the API the command-line client (submit, batch, status, watch) talks to; --api overrides.', format: 'http-url-or-empty', default: 'http://127.0.0.1:8080', env: 'NIC_ATTACH_API_URL' },
+    apiKey: { doc: 'API key the command-line client sends as "Authorization: Bearer <key>"; --key overrides.', format: String, default: '', env: 'NIC_ATTACH_API_KEY', sensitive: true },
+  },
   emulator: {
     host: { doc: 'Address the emulator listens on.', format: String, default: '127.0.0.1', env: 'EMULATOR_HOST' },
     port: { doc: 'Port of the emulator (0 = any free port, for the embedded emulator).', format: 'port', default: 9780, env: 'EMULATOR_PORT' },

@@ -70,6 +70,11 @@ export interface Config {
     secretOverlapHours: number;
     maxResponseBytes: number;
   };
+  /** The command-line client (`nic-attach submit|batch|status|watch`): which API it talks to. */
+  cli: {
+    apiUrl: string;
+    apiKey: string;
+  };
   emulator: {
     host: string;
     port: number;
