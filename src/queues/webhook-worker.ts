@@ -38,7 +38,8 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): Worker<WebhookJobD
   });
   worker.on('failed', (job, err) => {
     if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    // Final when BullMQ will not retry it: finished (also after too many stalls) or out of attempts.
+    const final = job.finishedOn !== undefined || job.attemptsMade >= (job.opts.attempts ?? 1);
     deps.logger.error({ code: 'WEBHOOK_JOB_ERROR', delivery_id: job.data.delivery_id, job_id: job.id, attempt: job.attemptsMade, final, error: err.message }, 'webhook job error');
     if (final) {
       deps.runner.abandon(job.data.delivery_id, `delivery job failed: ${err.message}`).catch((e: unknown) => {
