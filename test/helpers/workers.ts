@@ -4,6 +4,7 @@
  * producer does; `waitForTerminal` polls the records (never sleeps a fixed time). `stop()` closes the workers,
  * the queues and every connection, and drops the prefix — call it in `after`.
  */
+import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
@@ -146,6 +147,51 @@ export async function startTestWorkers(opts: TestWorkersOptions): Promise<TestWo
       cloud.close();
       await dropPrefix(redisUrl, prefix).catch(() => undefined);
       await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export interface WorkerProcess {
+  readonly pid: number;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** What it wrote so far (stdout and stderr). */
+  output(): string;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * `node --import tsx src/main.ts worker` as a child process, configured through its environment (as an
+ * operator would) to use the test's Redis prefix and emulator.
+ */
+export function spawnWorkerProcess(opts: { emulator: TestEmulator; prefix: string; redisUrl?: string; env?: Record<string, string> }): WorkerProcess {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    APP_ENV: 'test',
+    LOG_LEVEL: 'info',
+    LOG_PRETTY: 'false',
+    REDIS_URL: opts.redisUrl ?? TEST_REDIS_URL,
+    QUEUE_PREFIX: opts.prefix,
+    HUAWEICLOUD_SDK_AK: opts.emulator.credentials.accessKey,
+    HUAWEICLOUD_SDK_SK: opts.emulator.credentials.secretKey,
+    HUAWEICLOUD_SDK_PROJECT_ID: opts.emulator.credentials.projectId,
+    HUAWEICLOUD_ECS_ENDPOINT: opts.emulator.url,
+    HUAWEICLOUD_VPC_ENDPOINT: opts.emulator.url,
+    CLOUD_RATE_LIMIT_RPS: '1000',
+    ...opts.env,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    pid: child.pid ?? -1,
+    exited,
+    output: () => out,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
 }

@@ -1,0 +1,34 @@
+/** At start: is Redis there? One clear message when it is not. */
+import { Redis } from 'ioredis';
+import { AppError } from '../lib/errors.js';
+
+/** The URL without its password, for messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable REDIS_URL)';
+  }
+}
+
+export async function checkRedis(url: string, timeoutMs = 3_000): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new AppError(
+      'REDIS_UNAVAILABLE',
+      `Cannot reach Redis at ${redactRedisUrl(url)} (${why}).\n` +
+        'nic-attach keeps its queues and records in Redis. Start one with `docker compose up -d redis`, ' +
+        'or run a local `redis-server`, or point REDIS_URL at yours.',
+      { cause: err },
+    );
+  } finally {
+    probe.disconnect();
+  }
+}
