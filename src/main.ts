@@ -70,6 +70,7 @@ function onSignals(stop: () => Promise<void>, logger: Logger, boundMs: number): 
 
 async function runEmulator(config: Config, logger: Logger): Promise<void> {
   const role = createEmulatorRole(config, { logger, embedded: false });
+  onSignals(() => role.stop(), logger, config.workers.shutdownTimeoutMs);
   await role.start();
   console.log(`Huawei Cloud emulator listening on ${role.url ?? ''} (ECS and VPC endpoints, control API under /_emulator)`);
   if (config.emulator.credentialsDefaulted) {
@@ -80,13 +81,13 @@ async function runEmulator(config: Config, logger: Logger): Promise<void> {
     console.log(`  HUAWEICLOUD_ECS_ENDPOINT=${role.url ?? ''}  HUAWEICLOUD_VPC_ENDPOINT=${role.url ?? ''}`);
   }
   if (role.demoServerId) console.log(`Demo server: ${role.demoServerId}`);
-  onSignals(() => role.stop(), logger, config.workers.shutdownTimeoutMs);
 }
 
 async function runRoles(config: Config, logger: Logger, roles: RoleName[]): Promise<void> {
   const app = createApp(config, { roles, logger });
-  await app.start();
+  // Before start: a signal while connecting stops cleanly too.
   onSignals(() => app.stop(), logger, config.workers.shutdownTimeoutMs);
+  await app.start();
 }
 
 async function runCli(command: string, args: string[]): Promise<number> {

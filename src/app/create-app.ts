@@ -61,18 +61,30 @@ export function createApp(config: Config, opts: AppOptions): App {
     },
   };
 
+  let starting: Promise<void> | undefined;
+  let stopRequested = false;
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      for (const role of [...started].reverse()) {
-        try {
-          await role.stop();
-        } catch (err) {
-          logger.error({ role: role.name, err: err instanceof Error ? err.message : String(err) }, 'role did not stop cleanly');
-        }
+
+  const stopStarted = async (): Promise<void> => {
+    for (const role of [...started].reverse()) {
+      try {
+        await role.stop();
+      } catch (err) {
+        logger.error({ role: role.name, err: err instanceof Error ? err.message : String(err) }, 'role did not stop cleanly');
       }
-      started.length = 0;
-      if (redis) await redis.quit().catch(() => redis?.disconnect());
+    }
+    started.length = 0;
+    const r = redis;
+    redis = undefined;
+    if (r) await r.quit().catch(() => r.disconnect());
+  };
+
+  const stop = (): Promise<void> => {
+    stopRequested = true;
+    stopping ??= (async () => {
+      // A stop during start (a signal while connecting) lets the role being started finish, then undoes all.
+      await starting?.catch(() => undefined);
+      await stopStarted();
     })();
     return stopping;
   };
@@ -82,7 +94,15 @@ export function createApp(config: Config, opts: AppOptions): App {
     logger,
     roles,
     role: ctx.role,
-    async start() {
+    start() {
+      starting ??= startRoles();
+      return starting;
+    },
+    stop,
+  };
+
+  async function startRoles(): Promise<void> {
+    {
       if (isCloudConfigured(config)) {
         cloud = cloudOptionsFromConfig(config);
       } else if (!roles.includes('emulator') && roles.some((r) => r === 'workers')) {
@@ -96,17 +116,17 @@ export function createApp(config: Config, opts: AppOptions): App {
       }
       try {
         for (const name of roles) {
+          if (stopRequested) return;
           const role = factories[name](ctx);
           created.set(name, role);
           await role.start();
           started.push(role);
         }
       } catch (err) {
-        await stop();
+        await stopStarted();
         throw err;
       }
       logger.info({ roles, prefix: config.redis.prefix }, 'nic-attach started');
-    },
-    stop,
-  };
+    }
+  }
 }
