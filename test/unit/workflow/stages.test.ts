@@ -1,0 +1,272 @@
+/**
+ * Stage functions against a scripted cloud (no Redis, no HTTP): which cloud answers lead to which outcome,
+ * and what a stage does NOT call. The integration tests run the same stages against the emulator.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CloudError } from '../../../src/cloud/errors.js';
+import type { CloudClient } from '../../../src/cloud/client.js';
+import type { InterfaceAttachment, Job, OperationName, ServerDetail } from '../../../src/cloud/types.js';
+import { manualClock } from '../../../src/lib/clock.js';
+import { silentLogger } from '../../../src/lib/logger.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { createKeys } from '../../../src/workflow/keys.js';
+import type { StageDeps } from '../../../src/workflow/deps.js';
+import { newAttachmentRecord } from '../../../src/workflow/new-record.js';
+import { runAttachStage } from '../../../src/workflow/stages/attach.js';
+import { runNetworkStage } from '../../../src/workflow/stages/network.js';
+import { runPollStage } from '../../../src/workflow/stages/poll.js';
+import type { AttachmentRecord } from '../../../src/workflow/types.js';
+import type { StageOutcome } from '../../../src/workflow/outcome.js';
+
+const settings = loadConfig({ env: { APP_ENV: 'test' } }).workflow;
+
+function cloudError(operation: OperationName, status: number, cloudCode: string, retryable = false): CloudError {
+  return new CloudError(status === 404 ? 'CLOUD_NOT_FOUND' : 'CLOUD_BAD_REQUEST', `${operation}: ${cloudCode}`, {
+    kind: 'http',
+    operation,
+    httpStatus: status,
+    cloudCode,
+    requestId: 'req-1',
+    retryable,
+    outcomeUnknown: false,
+  });
+}
+
+interface Fake {
+  deps: StageDeps;
+  calls: string[];
+  patches: Array<Partial<AttachmentRecord>>;
+  durations: number[];
+  clock: ReturnType<typeof manualClock>;
+}
+
+/** A cloud whose listed methods answer as scripted; any other call fails the test. */
+function fake(cloud: Partial<CloudClient>, opts: { leaseHolder?: string; lockFree?: boolean } = {}): Fake {
+  const calls: string[] = [];
+  const patches: Array<Partial<AttachmentRecord>> = [];
+  const durations: number[] = [];
+  const clock = manualClock(Date.parse('2024-01-15T08:30:00Z'));
+  const proxy = new Proxy({} as CloudClient, {
+    get(_t, prop: string) {
+      if (prop === 'projectId') return 'p';
+      const fn = (cloud as Record<string, unknown>)[prop];
+      return (...args: unknown[]) => {
+        calls.push(prop);
+        if (typeof fn !== 'function') throw new Error(`unexpected cloud call ${prop}`);
+        return (fn as (...a: unknown[]) => unknown)(...args);
+      };
+    },
+  });
+  const deps: StageDeps = {
+    cloud: proxy,
+    store: {
+      patch: async (_id, fields) => {
+        patches.push(fields);
+        return true;
+      },
+      get: async () => null,
+    },
+    keys: createKeys('{u}'),
+    locks: { withLock: async (_k, _t, fn) => (opts.lockFree === false ? { acquired: false } : { acquired: true, value: await fn() }) },
+    leases: {
+      acquire: async () => (opts.leaseHolder ? { acquired: false, holder: opts.leaseHolder } : { acquired: true }),
+      renew: async () => true,
+      release: async () => true,
+    },
+    jobDurations: { record: async (ms) => void durations.push(ms), recent: async () => [] },
+    clock,
+    logger: silentLogger(),
+    settings,
+    random: () => 0.5,
+  };
+  return { deps, calls, patches, durations, clock };
+}
+
+const SERVER = 'srv-1';
+const PORT = 'port-1';
+
+function record(fields: Partial<AttachmentRecord> = {}): AttachmentRecord {
+  return { ...newAttachmentRecord({ server_id: SERVER }, { id: 'att_1', now: Date.parse('2024-01-15T08:30:00Z') }), ...fields };
+}
+
+function nic(portId: string): InterfaceAttachment {
+  return { port_state: 'ACTIVE', fixed_ips: [{ ip_address: '192.168.0.9', subnet_id: 'nsub' }], net_id: 'sub', port_id: portId, mac_addr: 'fa:16:3e:00:00:09', delete_on_termination: true, driver_mode: null, min_rate: null, multiqueue_num: null, pci_address: '' };
+}
+
+function job(status: Job['status'], extra: Partial<Job> = {}): Job {
+  return { status, job_id: 'job-1', job_type: 'addNicsForServer', begin_time: '2024-01-15T08:30:00.000Z', end_time: null, error_code: null, fail_reason: null, entities: {}, ...extra };
+}
+
+function server(extra: Partial<ServerDetail> = {}): ServerDetail {
+  return {
+    id: SERVER,
+    name: 's',
+    tenant_id: 't',
+    user_id: 'u',
+    status: 'ACTIVE',
+    'OS-EXT-STS:vm_state': 'active',
+    'OS-EXT-STS:task_state': null,
+    'OS-EXT-STS:power_state': 1,
+    'OS-EXT-AZ:availability_zone': 'az1',
+    addresses: { 'vpc-a': [] },
+    metadata: { vpc_id: 'vpc-a' },
+    flavor: { id: 'f', name: 'f', disk: '0', vcpus: '1', ram: '1024' },
+    security_groups: [],
+    locked: false,
+    host_status: 'UP',
+    created: '',
+    updated: '',
+    ...extra,
+  };
+}
+
+const expectFailed = (o: StageOutcome, code: string): void => {
+  assert.equal(o.kind, 'failed', JSON.stringify(o));
+  if (o.kind === 'failed') assert.equal(o.error.code, code);
+};
+
+describe('poll stage', () => {
+  const polling = record({ stage: 'poll', port_id: PORT, ecs_job_id: 'job-1', ecs_job_submitted_at: '2024-01-15T08:30:00.000Z' });
+
+  it('waits while the job runs, no longer than the deadline allows', async () => {
+    const f = fake({ showJob: async () => job('RUNNING') });
+    f.clock.advance(settings.ecsJobDeadlineMs - 60);
+    const o = await runPollStage(polling, f.deps);
+    assert.equal(o.kind, 'wait');
+    if (o.kind === 'wait') {
+      assert.ok(o.delayMs <= Math.max(settings.pollMinDelayMs, 60));
+      assert.equal(o.fields?.poll_count, 1);
+    }
+  });
+
+  it('fails ECS_JOB_TIMEOUT past the deadline', async () => {
+    const f = fake({ showJob: async () => job('RUNNING') });
+    f.clock.advance(settings.ecsJobDeadlineMs);
+    expectFailed(await runPollStage(polling, f.deps), 'ECS_JOB_TIMEOUT');
+  });
+
+  it('fails ECS_JOB_FAILED with the job error_code and fail_reason', async () => {
+    const f = fake({ showJob: async () => job('FAIL', { error_code: 'Ecs.0217', fail_reason: 'NIC attach failed' }) });
+    const o = await runPollStage(polling, f.deps);
+    expectFailed(o, 'ECS_JOB_FAILED');
+    if (o.kind === 'failed') {
+      assert.equal((o.error as CloudError).cloudCode, 'Ecs.0217');
+      assert.match(o.error.message, /NIC attach failed/);
+    }
+    assert.deepEqual(f.calls, ['showJob']);
+  });
+
+  it('confirms SUCCESS in ListServerInterfaces and learns the duration', async () => {
+    const f = fake({
+      showJob: async () => job('SUCCESS', { end_time: '2024-01-15T08:30:07.500Z', entities: { sub_jobs: [{ ...job('SUCCESS'), entities: { nic_id: PORT } }] } }),
+      listServerInterfaces: async () => ({ attachableQuantity: { free_nic: 3 }, interfaceAttachments: [nic('primary'), nic(PORT)] }),
+    });
+    const o = await runPollStage(polling, f.deps);
+    assert.equal(o.kind, 'succeeded');
+    if (o.kind === 'succeeded') assert.deepEqual([o.fields?.nic_id, o.fields?.ip_address, o.fields?.mac_address], [PORT, '192.168.0.9', 'fa:16:3e:00:00:09']);
+    assert.deepEqual(f.durations, [7_500]);
+  });
+
+  it('waits when the job succeeded but the NIC is not listed yet', async () => {
+    const f = fake({ showJob: async () => job('SUCCESS'), listServerInterfaces: async () => ({ attachableQuantity: { free_nic: 3 }, interfaceAttachments: [] }) });
+    assert.equal((await runPollStage(polling, f.deps)).kind, 'wait');
+  });
+
+  it('succeeds without a job when the job is gone but the port is attached', async () => {
+    const f = fake({
+      showJob: async () => {
+        throw cloudError('ShowJob', 404, 'Ecs.0000');
+      },
+      listServerInterfaces: async () => ({ attachableQuantity: { free_nic: 3 }, interfaceAttachments: [nic(PORT)] }),
+    });
+    assert.equal((await runPollStage(polling, f.deps)).kind, 'succeeded');
+  });
+});
+
+describe('attach stage', () => {
+  const attaching = record({ stage: 'attach', port_id: PORT });
+  const noNics = async (): Promise<{ attachableQuantity: { free_nic: number }; interfaceAttachments: InterfaceAttachment[] }> => ({ attachableQuantity: { free_nic: 3 }, interfaceAttachments: [nic('primary')] });
+
+  it('waits while another attachment holds the server lease, calling nothing', async () => {
+    const f = fake({}, { leaseHolder: 'att_other' });
+    const o = await runAttachStage(attaching, f.deps);
+    assert.equal(o.kind, 'wait');
+    if (o.kind === 'wait') assert.match(o.reason, /att_other/);
+    assert.deepEqual(f.calls, []);
+  });
+
+  it('goes to poll without posting when the port is already on the server', async () => {
+    const f = fake({ listServerInterfaces: async () => ({ attachableQuantity: { free_nic: 3 }, interfaceAttachments: [nic(PORT)] }) });
+    assert.deepEqual(await runAttachStage(attaching, f.deps), { kind: 'next', stage: 'poll' });
+    assert.deepEqual(f.calls, ['listServerInterfaces']);
+  });
+
+  it('records the ECS job id as soon as it has it', async () => {
+    const f = fake({ listServerInterfaces: noNics, batchAddServerNics: async () => ({ job_id: 'job-9' }) });
+    const o = await runAttachStage(attaching, f.deps);
+    assert.equal(o.kind, 'next');
+    assert.ok(f.patches.some((p) => p.ecs_job_id === 'job-9' && p.ecs_job_submitted_at));
+    assert.ok(f.patches.findIndex((p) => p.attach_requested_at) < f.patches.findIndex((p) => p.ecs_job_id), 'intent written before the post');
+    if (o.kind === 'next') assert.ok((o.delayMs ?? 0) > 0, 'the first poll waits for the expected duration');
+  });
+
+  it('waits (does not fail) on Ecs.0603, server busy', async () => {
+    const f = fake({
+      listServerInterfaces: noNics,
+      batchAddServerNics: async () => {
+        throw cloudError('BatchAddServerNics', 501, 'Ecs.0603', true);
+      },
+    });
+    assert.equal((await runAttachStage(attaching, f.deps)).kind, 'wait');
+  });
+
+  it('after a lost answer, finds the port on the server instead of posting again', async () => {
+    const f = fake({ listServerInterfaces: noNics, showPort: async () => ({ device_id: SERVER }) as never });
+    const o = await runAttachStage({ ...attaching, attach_requested_at: '2024-01-15T08:30:00.000Z' }, f.deps);
+    assert.deepEqual(o, { kind: 'next', stage: 'poll' });
+    assert.ok(!f.calls.includes('batchAddServerNics'));
+  });
+});
+
+describe('network stage', () => {
+  const ifs = async (): Promise<{ attachableQuantity: { free_nic: number }; interfaceAttachments: InterfaceAttachment[] }> => ({ attachableQuantity: { free_nic: 2 }, interfaceAttachments: [nic('primary')] });
+
+  it('fails SERVER_NOT_FOUND on 404', async () => {
+    const f = fake({
+      showServer: async () => {
+        throw cloudError('ShowServer', 404, 'Ecs.0114');
+      },
+    });
+    expectFailed(await runNetworkStage(record(), f.deps), 'SERVER_NOT_FOUND');
+  });
+
+  it('fails SERVER_STATE_INVALID for a locked server or one that is not ACTIVE/SHUTOFF', async () => {
+    expectFailed(await runNetworkStage(record(), fake({ showServer: async () => server({ locked: true }) }).deps), 'SERVER_STATE_INVALID');
+    expectFailed(await runNetworkStage(record(), fake({ showServer: async () => server({ status: 'RESIZE' }) }).deps), 'SERVER_STATE_INVALID');
+  });
+
+  it('fails NIC_LIMIT_REACHED when no NIC slot is free', async () => {
+    const f = fake({ showServer: async () => server(), listServerInterfaces: async () => ({ attachableQuantity: { free_nic: 0 }, interfaceAttachments: [nic('primary')] }) });
+    expectFailed(await runNetworkStage(record(), f.deps), 'NIC_LIMIT_REACHED');
+  });
+
+  it('fails VPC_MISMATCH for a VPC that is not the server\'s, creating nothing', async () => {
+    const f = fake({ showServer: async () => server(), listServerInterfaces: ifs, showVpc: async () => ({ id: 'vpc-b', name: 'b', status: 'OK', cidr: '10.0.0.0/16' }) as never });
+    const o = await runNetworkStage(record({ request: { server_id: SERVER, vpc: { id: 'vpc-b' } } }), f.deps);
+    expectFailed(o, 'VPC_MISMATCH');
+    if (o.kind === 'failed') assert.match(o.error.message, /vpc-b.*vpc-a/);
+    assert.deepEqual(f.calls, ['showServer', 'listServerInterfaces', 'showVpc']);
+  });
+
+  it('waits while the named VPC is held by another attachment\'s lock', async () => {
+    const f = fake({ showServer: async () => server(), listServerInterfaces: ifs }, { lockFree: false });
+    const o = await runNetworkStage(record({ request: { server_id: SERVER, vpc: { name: 'v', cidr: '10.0.0.0/16' } } }), f.deps);
+    assert.equal(o.kind, 'wait');
+  });
+
+  it('uses the server\'s VPC and its primary subnet when the request names neither', async () => {
+    const f = fake({ showServer: async () => server(), listServerInterfaces: ifs });
+    assert.deepEqual(await runNetworkStage(record(), f.deps), { kind: 'next', stage: 'subnet', fields: { server_vpc_id: 'vpc-a', subnet_id: 'sub', vpc_id: 'vpc-a' } });
+  });
+});
