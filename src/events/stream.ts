@@ -95,8 +95,9 @@ export async function* followEvents(redis: Redis, keys: Keys, opts: FollowOption
   let cursor = opts.after ?? '$';
   try {
     if (cursor === '$') {
-      // Pin "$" to the current last id now, so events added between two XREADs are not skipped.
-      const info = (await conn.xrevrange(keys.events(), '+', '-', 'COUNT', 1)) as RawEntry[];
+      // Pin "$" to the current last id now, so events added between two XREADs are not skipped. (On the
+      // caller's connection: the blocking one may be closed by an abort at any moment.)
+      const info = (await redis.xrevrange(keys.events(), '+', '-', 'COUNT', 1)) as RawEntry[];
       cursor = info[0]?.[0] ?? '0-0';
     }
     while (!opts.signal.aborted) {

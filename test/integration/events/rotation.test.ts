@@ -9,8 +9,8 @@ import { waitUntil } from '../../../src/lib/wait.js';
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../../helpers/webhook-receiver.js';
 import { attachmentEvent, startHarness, type Harness } from './harness.js';
 
-// 0.0005 h = 1.8 s of overlap: long enough for one delivery, short enough to wait out.
-const OVERLAP_HOURS = 0.0005;
+// 0.001 h = 3.6 s of overlap: long enough for one delivery on a busy machine, short enough to wait out.
+const OVERLAP_HOURS = 0.001;
 
 describe('webhook secret rotation', () => {
   let h: Harness;
