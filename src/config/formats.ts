@@ -8,6 +8,9 @@ function assertString(v: unknown): asserts v is string {
 type Validate = (v: unknown) => void;
 
 export const formats: Record<string, Validate> = {
+  'env-flag': (v: unknown) => {
+    if (typeof v !== 'boolean') throw new Error('must be true or false');
+  },
   'redis-url': (v: unknown) => {
     assertString(v);
     if (!/^rediss?:\/\/.+/.test(v)) throw new Error('must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
@@ -59,6 +62,8 @@ export const formats: Record<string, Validate> = {
 
 /** Env vars arrive as strings: these formats say how to turn them into values. */
 export const coercions: Record<string, (raw: string) => unknown> = {
+  /** An environment flag such as CI: true for 1/true/yes/on (any case), false for anything else, empty included. */
+  'env-flag': (raw) => /^\s*(1|true|yes|on)\s*$/i.test(raw),
   'positive-int': (raw) => (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw),
   'positive-number': (raw) => (raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw),
   'string-list': (raw) =>

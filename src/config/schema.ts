@@ -23,6 +23,12 @@ export const schema: SchemaOf<Omit<Config, 'emulator'>> & { emulator: SchemaOf<O
     default: 'development',
     env: 'APP_ENV',
   },
+  ci: {
+    doc: 'Set by CI systems (CI=true): no live progress bars in the CLI and the demo, plain lines instead.',
+    format: 'env-flag',
+    default: false,
+    env: 'CI',
+  },
   log: {
     level: {
       doc: 'pino log level.',
@@ -141,6 +147,15 @@ export const schema: SchemaOf<Omit<Config, 'emulator'>> & { emulator: SchemaOf<O
     disableAfterHours: { doc: 'Disable a subscription whose endpoint has failed without a success for this long, in hours.', format: 'positive-number', default: 120, env: 'WEBHOOK_DISABLE_AFTER_HOURS' },
     secretOverlapHours: { doc: 'After a secret rotation, the old secret also signs for this long, in hours.', format: 'positive-number', default: 24, env: 'WEBHOOK_SECRET_OVERLAP_HOURS' },
     maxResponseBytes: { doc: 'Most bytes of a receiver response body read and kept.', format: 'positive-int', default: 4096, env: 'WEBHOOK_MAX_RESPONSE_BYTES' },
+  },
+  metrics: {
+    host: { doc: 'Address of the /metrics, /healthz and /readyz server of processes without the API (nic-attach worker).', format: String, default: '127.0.0.1', env: 'METRICS_HOST' },
+    port: {
+      doc: 'Port of that server (0 = any free port, logged at start). Processes with the API serve the same routes on the API port instead.',
+      format: 'port',
+      default: 9464,
+      env: 'METRICS_PORT',
+    },
   },
   cli: {
     apiUrl: { doc: 'Base URL of the API the command-line client (submit, batch, status, watch) talks to; --api overrides.', format: 'http-url-or-empty', default: 'http://127.0.0.1:8080', env: 'NIC_ATTACH_API_URL' },

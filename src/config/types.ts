@@ -4,6 +4,8 @@ export type QueueName = 'network' | 'subnet' | 'port' | 'attach' | 'poll' | 'cle
 
 export interface Config {
   env: AppEnv;
+  /** CI=true: plain progress lines instead of live bars. */
+  ci: boolean;
   log: { level: string; pretty: 'auto' | 'true' | 'false' };
   redis: {
     url: string;
@@ -70,6 +72,8 @@ export interface Config {
     secretOverlapHours: number;
     maxResponseBytes: number;
   };
+  /** The operations server of processes without the API (worker-only): /metrics, /healthz, /readyz. */
+  metrics: { host: string; port: number };
   /** The command-line client (`nic-attach submit|batch|status|watch`): which API it talks to. */
   cli: {
     apiUrl: string;
