@@ -3,7 +3,8 @@
  * digests with timingSafeEqual, against every configured key without stopping early, so neither the length nor
  * the prefix of a key leaks through timing. Keys are never logged (the logger redacts `authorization` too).
  * Open routes (liveness, readiness, metrics, the OpenAPI docs) are marked with `config: { public: true }` or
- * live under /docs.
+ * live under /docs; routes with `config: { selfAuth: true }` (the queue dashboard, which also takes a cookie)
+ * check the key themselves with createKeyChecker.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -29,9 +30,10 @@ export function createKeyChecker(keys: readonly string[]): KeyChecker {
 
 const BEARER_RE = /^Bearer[ ]+(\S+)[ ]*$/i;
 
+/** Routes the bearer hook leaves alone: open ones, and those that authenticate themselves (`config.selfAuth`). */
 export function isPublicRoute(request: FastifyRequest): boolean {
-  const config = request.routeOptions.config as { public?: boolean } | undefined;
-  if (config?.public === true) return true;
+  const config = request.routeOptions.config as { public?: boolean; selfAuth?: boolean } | undefined;
+  if (config?.public === true || config?.selfAuth === true) return true;
   const url = request.routeOptions.url ?? '';
   return url === '/docs' || url.startsWith('/docs/');
 }
