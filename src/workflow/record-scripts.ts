@@ -8,7 +8,8 @@
  *   `batch.completed` exactly once when the last item ends, whichever worker ends it.
  *
  * KEYS (both scripts): 1 record, 2 attachments index, 3 events stream, 4..8 status indexes (queued, running,
- * succeeded, failed, cancelled), 9 batch hash, 10 batch items (9 and 10 repeat KEYS[1] when there is no batch).
+ * succeeded, failed, cancelled), 9 batch hash, 10 batch items (9 and 10 repeat KEYS[1] when there is no batch),
+ * 11 the server's index (TERMINAL only).
  * Events are built as JSON strings here (the record from its hash with the field-kind table) so the stream
  * entry and the stored record can never disagree.
  */
@@ -89,7 +90,8 @@ return 1
 /**
  * ARGV: 1 now, 2 field kinds (JSON), 3 terminal status, 4 event id, 5 batch event id, 6 stream max length,
  * 7 retention ms, 8 allowed current statuses (',queued,running,' or '' = any non-terminal), 9 allowed current
- * stages (same form), 10 n, then n field/value pairs.
+ * stages (same form), 10 index cutoff (epoch ms: entries created before it belong to records long expired and
+ * are trimmed from the all/status/server indexes, so they do not grow forever), 11 n, then n field/value pairs.
  * Returns {code, status, stage}: 1 done, 0 already terminal, 2 not allowed in this status/stage, -1 missing.
  */
 export const TERMINAL_SCRIPT = redisScript(`${PRELUDE}
@@ -102,10 +104,14 @@ if ARGV[9] ~= '' and not string.find(ARGV[9], ',' .. stage .. ',', 1, true) then
 local now = ARGV[1]
 local status = ARGV[3]
 local id = redis.call('HGET', KEYS[1], 'id')
-applyPairs(10)
+applyPairs(11)
 redis.call('HSET', KEYS[1], 'status', status, 'updated_at', now, 'finished_at', now)
 moveStatus(id, old, status)
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
+local cutoff = '(' .. ARGV[10]
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+redis.call('ZREMRANGEBYSCORE', statusKey(status), '-inf', cutoff)
+if KEYS[11] ~= KEYS[1] then redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', cutoff) end
 local kinds = cjson.decode(ARGV[2])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event',
   eventJson(ARGV[4], 'attachment.' .. status, now, recordJson(kinds, nil)))

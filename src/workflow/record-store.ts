@@ -107,6 +107,8 @@ export interface StoreDeps {
 /** Stages an attachment can still be cancelled in (nothing has been posted to the server yet). */
 export const CANCELLABLE_STAGES: readonly StageName[] = ['network', 'subnet', 'port'];
 const MAX_LIST_LIMIT = 1000;
+/** Margin over the retention before index entries are trimmed (an attachment runs far shorter than this). */
+const INDEX_TRIM_MARGIN_MS = 86_400_000;
 
 interface Cursor {
   s: number;
@@ -145,7 +147,7 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
   const retentionMs = settings.recordRetentionDays * 86_400_000;
   const nowIso = (): string => new Date(clock.now()).toISOString();
 
-  const scriptKeys = (id: string, batchId: string | undefined): string[] => {
+  const scriptKeys = (id: string, batchId: string | undefined, serverId?: string): string[] => {
     const rec = keys.attachment(id);
     return [
       rec,
@@ -154,8 +156,11 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
       ...ATTACHMENT_STATUSES.map((s) => keys.byStatus(s)),
       batchId ? keys.batch(batchId) : rec,
       batchId ? keys.batchItems(batchId) : rec,
+      serverId ? keys.byServer(serverId) : rec,
     ];
   };
+  /** Index entries created this long before now belong to records whose retention surely ran out. */
+  const indexCutoff = (): number => clock.now() - retentionMs - INDEX_TRIM_MARGIN_MS;
 
   const addRecord = (multi: ReturnType<Redis['multi']>, r: AttachmentRecord): void => {
     const score = Date.parse(r.created_at);
@@ -203,9 +208,9 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
     guard: { statuses?: readonly string[]; stages?: readonly string[] },
     eventId?: string,
   ): Promise<{ code: number; status: string; stage: string }> => {
-    const batchId = await redis.hget(keys.attachment(id), 'batch_id');
+    const [batchId, serverId] = await redis.hmget(keys.attachment(id), 'batch_id', 'server_id');
     const list = (xs: readonly string[] | undefined): string => (xs && xs.length > 0 ? `,${xs.join(',')},` : '');
-    const res = (await TERMINAL_SCRIPT.run(redis, scriptKeys(id, batchId ?? undefined), [
+    const res = (await TERMINAL_SCRIPT.run(redis, scriptKeys(id, batchId ?? undefined, serverId ?? undefined), [
       nowIso(),
       RECORD_FIELDS_JSON,
       status,
@@ -215,6 +220,7 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
       retentionMs,
       list(guard.statuses),
       list(guard.stages),
+      indexCutoff(),
       ...fieldArgs(fields),
     ])) as [number, string, string];
     return { code: Number(res[0]), status: res[1], stage: res[2] };

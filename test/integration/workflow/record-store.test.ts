@@ -119,6 +119,17 @@ describe('attachment record store', () => {
     await assert.rejects(() => s1.list({ limit: 5, cursor: 'garbage' }), (e: Error & { code?: string }) => e.code === 'INVALID_CURSOR');
   });
 
+  it('trims index entries far older than the retention when an attachment ends', async () => {
+    const ancient = newAttachmentRecord({ server_id: 'srv-trim' }, { now: Date.now() - 9 * 86_400_000 });
+    const fresh = newAttachmentRecord({ server_id: 'srv-trim' });
+    await s1.createMany([ancient, fresh]);
+    await r1.del(keys.attachment(ancient.id)); // its retention ran out long ago
+    await s1.finish(fresh.id, { status: 'succeeded' });
+    assert.equal(await r1.zscore(keys.byServer('srv-trim'), ancient.id), null);
+    assert.equal(await r1.zscore(keys.attachmentsIndex(), ancient.id), null);
+    assert.notEqual(await r1.zscore(keys.byServer('srv-trim'), fresh.id), null);
+  });
+
   it('cancels before the attach stage only', async () => {
     const early = newAttachmentRecord({ server_id: 'srv-c' });
     const late = { ...newAttachmentRecord({ server_id: 'srv-c' }), status: 'running' as const, stage: 'attach' as const };
