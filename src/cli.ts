@@ -107,7 +107,8 @@ export async function runCli(argv: string[], io: Io = consoleIo): Promise<number
     const ctx: CliContext = {
       client: createApiClient({ url, key: (values.key as string | undefined) ?? config.cli.apiKey }),
       json: values.json === true,
-      tty: io.tty,
+      // CI=true: plain progress lines even when a CI runner gives the job a pseudo-terminal.
+      tty: io.tty && !config.ci,
       intervalMs: positiveInt('interval', values.interval as string | undefined, 1000),
       waitTimeoutMs: positiveInt('timeout', values.timeout as string | undefined, 1_800_000),
       signal: abort.signal,
