@@ -47,7 +47,11 @@ export interface TestWorkers {
   workers: WorkflowWorkers | undefined;
   /** Writes the records (as one batch when asked) and adds their first-stage jobs; returns the ids. */
   submit(requests: AttachmentRequest[], opts?: { batch?: { callback_url?: string; metadata?: Record<string, unknown> } }): Promise<string[]>;
+  /** The same as submit. */
+  enqueue(requests: AttachmentRequest[], opts?: { batch?: { callback_url?: string; metadata?: Record<string, unknown> } }): Promise<string[]>;
+  /** Waits until the attachment (or every one of the ids) is succeeded, failed or cancelled. */
   waitForTerminal(id: string, timeoutMs?: number): Promise<AttachmentRecord>;
+  waitForTerminal(ids: readonly string[], timeoutMs?: number): Promise<AttachmentRecord[]>;
   waitForAllTerminal(ids: readonly string[], timeoutMs?: number): Promise<AttachmentRecord[]>;
   /** Wait until cleanup of a failed/cancelled attachment is done (or failed). */
   waitForCleanup(id: string, timeoutMs?: number): Promise<AttachmentRecord>;
@@ -102,7 +106,7 @@ export async function startTestWorkers(opts: TestWorkersOptions): Promise<TestWo
     : startWorkflowWorkers(config, { logger, cloudOptions: opts.emulator.cloudOptions, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
   await workers?.waitUntilReady();
 
-  const waitForTerminal = (id: string, timeoutMs = 60_000): Promise<AttachmentRecord> =>
+  const waitForOne = (id: string, timeoutMs = 60_000): Promise<AttachmentRecord> =>
     waitUntil(
       async () => {
         const r = await store.get(id);
@@ -110,6 +114,24 @@ export async function startTestWorkers(opts: TestWorkersOptions): Promise<TestWo
       },
       { timeoutMs, intervalMs: 50, what: `attachment ${id} to end` },
     );
+
+  function waitForTerminal(id: string, timeoutMs?: number): Promise<AttachmentRecord>;
+  function waitForTerminal(ids: readonly string[], timeoutMs?: number): Promise<AttachmentRecord[]>;
+  function waitForTerminal(idOrIds: string | readonly string[], timeoutMs?: number): Promise<AttachmentRecord | AttachmentRecord[]> {
+    return typeof idOrIds === 'string' ? waitForOne(idOrIds, timeoutMs) : Promise.all(idOrIds.map((id) => waitForOne(id, timeoutMs)));
+  }
+
+  const submit: TestWorkers['submit'] = async (requests, submitOpts = {}) => {
+    const batchId = submitOpts.batch ? newBatchId() : undefined;
+    const records = requests.map((r) => newAttachmentRecord(r, batchId ? { batch_id: batchId } : {}));
+    if (batchId) {
+      await store.createMany(records, { id: batchId, created_at: new Date().toISOString(), ...submitOpts.batch });
+    } else {
+      await store.createMany(records);
+    }
+    await queues.enqueueAttachments(records);
+    return records.map((r) => r.id);
+  };
 
   return {
     config,
@@ -120,19 +142,10 @@ export async function startTestWorkers(opts: TestWorkersOptions): Promise<TestWo
     queues,
     cloud,
     workers,
-    async submit(requests, submitOpts = {}) {
-      const batchId = submitOpts.batch ? newBatchId() : undefined;
-      const records = requests.map((r) => newAttachmentRecord(r, batchId ? { batch_id: batchId } : {}));
-      if (batchId) {
-        await store.createMany(records, { id: batchId, created_at: new Date().toISOString(), ...submitOpts.batch });
-      } else {
-        await store.createMany(records);
-      }
-      await queues.enqueueAttachments(records);
-      return records.map((r) => r.id);
-    },
+    submit,
+    enqueue: submit,
     waitForTerminal,
-    waitForAllTerminal: (ids, timeoutMs) => Promise.all(ids.map((id) => waitForTerminal(id, timeoutMs))),
+    waitForAllTerminal: (ids, timeoutMs) => waitForTerminal(ids, timeoutMs),
     waitForCleanup: (id, timeoutMs = 60_000) =>
       waitUntil(
         async () => {
