@@ -15,12 +15,17 @@ export function redactRedisUrl(url: string): string {
 
 export async function checkRedis(url: string, timeoutMs = 3_000): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
-  probe.on('error', () => undefined);
+  // connect() rejects with "Connection is closed." when the retry strategy gives up; the socket's own error
+  // (ECONNREFUSED, ENOTFOUND, NOAUTH …) says why, so report that one.
+  let socketError: Error | undefined;
+  probe.on('error', (e: Error) => {
+    socketError ??= e;
+  });
   try {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = socketError?.message ?? (err instanceof Error ? err.message : String(err));
     throw new AppError(
       'REDIS_UNAVAILABLE',
       `Cannot reach Redis at ${redactRedisUrl(url)} (${why}).\n` +
