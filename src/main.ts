@@ -6,7 +6,8 @@
  *   worker    workflow workers only (run as many as you like against the same Redis)
  *   api       the HTTP API only
  *   emulator  a standalone Huawei Cloud ECS/VPC emulator on EMULATOR_PORT
- *   submit | batch | status | watch | demo   the command-line client (src/cli.ts)
+ *   submit | batch | status | watch   the command-line client (src/cli.ts)
+ *   demo      the whole service in one process on a batch of 50 attachments (src/app/demo)
  *
  * Exit codes: 0 after a clean stop; 1 on a failure (e.g. Redis unreachable at start, one clear message);
  * 64 for an unknown command; 78 for invalid configuration (the message names every bad setting).
@@ -26,7 +27,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 
 const EX_USAGE = 64;
 const EX_CONFIG = 78;
-const CLI_COMMANDS = new Set(['submit', 'batch', 'status', 'watch', 'demo']);
+const CLI_COMMANDS = new Set(['submit', 'batch', 'status', 'watch']);
 
 const USAGE = `usage: nic-attach <command> [options]
 
@@ -34,7 +35,8 @@ const USAGE = `usage: nic-attach <command> [options]
   worker     workflow workers only (scale out by running more)
   api        the HTTP API only
   emulator   a standalone Huawei Cloud ECS/VPC emulator
-  submit | batch <file> | status <id> | watch | demo   command-line client`;
+  demo       everything in one process: 50 attachments through the API, webhooks verified, a summary
+  submit | batch <file> | status <id> | watch   command-line client`;
 
 /** config/ beside src/ or dist/ (so the launcher works from any directory), else ./config. */
 function configDir(): string | undefined {
@@ -42,7 +44,7 @@ function configDir(): string | undefined {
   return existsSync(dir) ? dir : undefined;
 }
 
-function onSignals(stop: () => Promise<void>, logger: Logger, boundMs: number): void {
+function onSignals(stop: () => Promise<void>, logger: Logger, boundMs: number, what = 'stopping: no new jobs; running stages may finish'): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -50,7 +52,7 @@ function onSignals(stop: () => Promise<void>, logger: Logger, boundMs: number): 
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal, bound_ms: boundMs }, 'stopping: no new jobs; running stages may finish');
+    logger.info({ signal, bound_ms: boundMs }, what);
     // A stop that hangs past the bound (plus closing time) must not keep the process alive.
     setTimeout(() => {
       console.error(`shutdown did not finish within ${boundMs + 5_000} ms; exiting`);
@@ -70,7 +72,7 @@ function onSignals(stop: () => Promise<void>, logger: Logger, boundMs: number): 
 
 async function runEmulator(config: Config, logger: Logger): Promise<void> {
   const role = createEmulatorRole(config, { logger, embedded: false });
-  onSignals(() => role.stop(), logger, config.workers.shutdownTimeoutMs);
+  onSignals(() => role.stop(), logger, config.workers.shutdownTimeoutMs, 'stopping the emulator');
   await role.start();
   console.log(`Huawei Cloud emulator listening on ${role.url ?? ''} (ECS and VPC endpoints, control API under /_emulator)`);
   if (config.emulator.credentialsDefaulted) {
@@ -112,6 +114,11 @@ async function main(argv: string[]): Promise<number | undefined> {
   if (command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return 0;
+  }
+  if (command === 'demo') {
+    const { runDemo } = await import('./app/demo/index.js');
+    const dir = configDir();
+    return runDemo(args, dir ? { configDir: dir } : {});
   }
   if (CLI_COMMANDS.has(command)) return runCli(command, args);
   if (!['start', 'worker', 'api', 'emulator'].includes(command)) {
