@@ -102,6 +102,8 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
   const app: App = createApp(config, { roles: ['emulator', 'events', 'workers', 'api'], logger });
   let receiver: DemoReceiver | undefined;
   let interrupted = false;
+  let serviceUp = false;
+  let verdict: string[] = [];
   const onSigint = (): void => {
     interrupted = true;
   };
@@ -112,6 +114,7 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
     io.out(`nic-attach demo: starting the emulator, workers, event delivery and the API (Redis ${config.redis.url.replace(/\/\/[^@]*@/, '//***@')}, prefix ${config.redis.prefix})`);
     try {
       await app.start();
+      serviceUp = true;
     } catch (err) {
       io.err(isAppError(err) ? err.message : err instanceof Error ? err.message : String(err));
       return 1;
@@ -177,21 +180,23 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
     io.out(report.text);
     io.out('');
     if (report.problems.length > 0) {
-      io.out(`demo FAILED: ${report.problems.length} problem(s):`);
-      for (const p of report.problems) io.out(`  - ${p}`);
+      verdict = [`demo FAILED: ${report.problems.length} problem(s):`, ...report.problems.map((p) => `  - ${p}`)];
       return 1;
     }
-    io.out(`demo passed: all ${scenario.items.length} outcomes as expected, every webhook signature verified.`);
+    verdict = [`demo passed: all ${scenario.items.length} outcomes as expected, every webhook signature verified.`];
     return 0;
   } catch (err) {
-    io.err(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    verdict = [`demo failed: ${err instanceof Error ? err.message : String(err)}`];
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    io.out('stopping the demo and dropping its Redis keys');
-    await app.stop().catch((err: unknown) => io.err(`stop: ${err instanceof Error ? err.message : String(err)}`));
-    await receiver?.close();
-    await dropKeys(config.redis.url, config.redis.prefix).catch((err: unknown) => io.err(`could not drop the demo keys: ${err instanceof Error ? err.message : String(err)}`));
+    if (serviceUp) {
+      io.out('stopping the service and dropping the demo\'s Redis keys');
+      await app.stop().catch((err: unknown) => io.err(`stop: ${err instanceof Error ? err.message : String(err)}`));
+      await receiver?.close();
+      await dropKeys(config.redis.url, config.redis.prefix).catch((err: unknown) => io.err(`could not drop the demo keys: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    for (const line of verdict) io.out(line);
   }
 }
