@@ -13,7 +13,7 @@
  * and command time, so with Redis down a call fails within seconds as REDIS_UNAVAILABLE (HTTP 503), instead of
  * waiting for a reconnect.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { AppError, ValidationError } from '../lib/errors.js';
 import { newAttachmentId, newBatchId } from '../lib/ids.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
@@ -35,7 +35,7 @@ import { schema as configSchema } from '../config/schema.js';
 import type { Config } from '../config/types.js';
 import { createStageQueues } from './stage-queues.js';
 import { cancelAttachment } from './cancel.js';
-import { waitForRedis } from './connections.js';
+import { createProducerConnection, createReadyGate, isRedisUnavailableError, redisUnavailable } from './producer-connection.js';
 
 export interface ProducerOptions {
   /** An ioredis connection (not closed by `close()`), or a URL the producer connects to itself, failing fast. */
@@ -120,72 +120,12 @@ function workflowDefaults(): Config['workflow'] {
 
 const DEFAULT_STORE: StoreSettings = { streamMaxLen: 100_000, recordRetentionDays: 7, stageCompletedEvents: false };
 
-/** Errors that mean "Redis cannot be reached now", as ioredis and BullMQ raise them. */
-export function isRedisUnavailableError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'MaxRetriesPerRequestError') return true;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
-  return /Stream isn't writeable|enableOfflineQueue|Connection is closed|Command timed out|connect ETIMEDOUT|ECONNREFUSED|Redis connection lost|Reached the max retries/i.test(err.message);
-}
-
-export function redisUnavailable(cause: unknown): AppError {
-  return new AppError('REDIS_UNAVAILABLE', 'Redis is unreachable; nothing was enqueued, retry later', {
-    httpStatus: 503,
-    retryable: true,
-    cause,
-  });
-}
-
-/**
- * Readiness of a connection as the producer sees it: a call made while the connection is (re)connecting waits
- * for it up to `waitMs`; once it has been down longer than that, calls fail at once (no pile-up of waiting
- * requests during an outage).
- */
-function createReadyGate(redis: Redis, waitMs: number, clock: Clock): () => Promise<void> {
-  let downSince: number | undefined = redis.status === 'ready' ? undefined : clock.now();
-  redis.on('ready', () => {
-    downSince = undefined;
-  });
-  const markDown = (): void => {
-    downSince ??= clock.now();
-  };
-  redis.on('close', markDown);
-  redis.on('reconnecting', markDown);
-  redis.on('end', markDown);
-  return async () => {
-    if (redis.status === 'ready') return;
-    const down = clock.now() - (downSince ?? clock.now());
-    const left = waitMs - down;
-    if (left <= 0 || redis.status === 'end') throw redisUnavailable(new Error(`connection is ${redis.status}`));
-    try {
-      await waitForRedis(redis, left);
-    } catch (err) {
-      throw redisUnavailable(err);
-    }
-  };
-}
-
-/** The fail-fast connection of a producer (HTTP API, library users that pass a URL). */
-export function createProducerConnection(url: string, opts: { connectTimeoutMs?: number; commandTimeoutMs?: number } = {}): Redis {
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    connectTimeout: opts.connectTimeoutMs ?? 2000,
-    commandTimeout: opts.commandTimeoutMs ?? 2000,
-    maxRetriesPerRequest: 1,
-    // Keep reconnecting in the background (capped at 2 s), so the API recovers by itself when Redis returns.
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-    connectionName: 'nic-attach-producer',
-  });
-  // Errors surface on the calls that fail; an unhandled 'error' event would crash the process.
-  redis.on('error', () => undefined);
-  return redis;
-}
-
 interface IdempotencyClaim {
   id: string;
   hash: string;
 }
+
+export { createProducerConnection, isRedisUnavailableError, redisUnavailable } from './producer-connection.js';
 
 export function createProducer(options: ProducerOptions): Producer {
   const ownsConnection = typeof options.redis === 'string';
@@ -197,7 +137,7 @@ export function createProducer(options: ProducerOptions): Producer {
   /** Run a Redis-touching call, turning connectivity failures into REDIS_UNAVAILABLE. */
   const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
-      await ready();
+      await ready.wait();
       return await fn();
     } catch (err) {
       if (!(err instanceof AppError) && isRedisUnavailableError(err)) throw redisUnavailable(err);
@@ -386,6 +326,7 @@ export function createProducer(options: ProducerOptions): Producer {
       await guarded(() => redis.ping());
     },
     async close() {
+      ready.dispose();
       await stageQueues.close().catch(() => undefined);
       if (ownsConnection) redis.disconnect();
     },
