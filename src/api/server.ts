@@ -25,6 +25,8 @@ import { createKeys } from '../workflow/keys.js';
 import { createSubscriptionStore } from '../events/subscriptions.js';
 import { createDeliveryStore } from '../events/deliveries.js';
 import { createWebhookQueue, type WebhookQueue } from '../queues/webhook-queue.js';
+import { createQueueInspector } from '../queues/queue-inspector.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 
 export type ApiConfig = Pick<Config, 'api' | 'redis' | 'workflow' | 'events' | 'webhook'>;
 
@@ -136,6 +138,9 @@ export async function createApiServer(config: ApiConfig, deps: ApiDeps): Promise
   }
   await app.register(eventRoutes({ redis: producer.connection, keys }));
   await app.register(webhookRoutes(webhooks));
+  // The queue dashboard (bull-board) at /admin/queues, behind the API keys (./routes/dashboard.ts).
+  const inspector = createQueueInspector({ connection: producer.connection, prefix: config.redis.prefix });
+  await app.register(dashboardRoutes, { adapters: inspector.boardAdapters(), keys: config.api.keys, title: `nic-attach queues (${config.redis.prefix})` });
 
   await app.ready();
 
@@ -148,6 +153,7 @@ export async function createApiServer(config: ApiConfig, deps: ApiDeps): Promise
     async close() {
       await app.close();
       await ownWebhookQueue?.close();
+      await inspector.close();
       if (ownsProducer) await producer.close();
     },
   };
