@@ -4,7 +4,8 @@ export { createStageQueues, defaultJobOptions, WORKFLOW_QUEUES, type StageQueues
 export { startWorkflowWorkers, type WorkflowWorkers, type WorkflowWorkersDeps } from './workers.js';
 export { createStageWorker } from './stage-worker.js';
 export { createCleanupWorker } from './cleanup-worker.js';
-export { workerOptions, type WorkerRuntime } from './worker-runtime.js';
+export { workerOptions, type WorkerRuntime, type WorkflowHooks } from './worker-runtime.js';
+export { createQueueInspector, JOB_STATES, type QueueInspector, type JobState } from './queue-inspector.js';
 export { createRedisConnection, waitForRedis, type ConnectionRole } from './connections.js';
 export { createRedisLocks, createRedisLeases } from './locks.js';
 export { createCloudRateLimiter, type CloudRateLimiter } from './rate-limiter.js';

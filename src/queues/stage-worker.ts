@@ -54,6 +54,18 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
     log.debug({ status: record.status }, 'attachment already ended; stage stops');
   };
 
+  /** Tell the observers (metrics) how the stage ended and, when this run ended it, how the attachment did. */
+  const observe = (stages: AttachmentRecord['stages'], outcome: 'next' | 'succeeded' | 'failed', end?: { status: 'succeeded' | 'failed'; pollCount: number | undefined; errorCode?: string }): void => {
+    const hooks = rt.hooks;
+    if (!hooks) return;
+    try {
+      hooks.onStageEnd?.({ stage, outcome, durationMs: stages[stage]?.duration_ms ?? 0 });
+      if (end) hooks.onAttachmentEnd?.({ status: end.status, pollCount: end.pollCount, errorCode: end.errorCode });
+    } catch {
+      // an observer never fails a stage
+    }
+  };
+
   const failAttachment = async (record: AttachmentRecord, outcome: { error: AppError; fields?: Partial<AttachmentRecord> }, stages: AttachmentRecord['stages']): Promise<boolean> => {
     const done = await store.finish(record.id, {
       status: 'failed',
@@ -78,6 +90,7 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
           return;
         }
         await queues.enqueueStage(outcome.stage, record.id, outcome.delayMs);
+        observe(stages, 'next');
         ctx.log.info({ ...base, outcome: 'next', next_stage: outcome.stage, ...(outcome.delayMs ? { delay_ms: outcome.delayMs } : {}) }, `stage ${stage} done → ${outcome.stage}`);
         return;
       }
@@ -89,15 +102,17 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
       }
       case 'succeeded': {
         const stages = endTiming(record, stage, ctx.startedAt, now, attempts);
-        await store.finish(record.id, { status: 'succeeded', fields: { ...outcome.fields, stage, stages } });
+        const ended = await store.finish(record.id, { status: 'succeeded', fields: { ...outcome.fields, stage, stages } });
         await rt.leases.release(rt.keys.serverLease(record.server_id), record.id);
+        observe(stages, 'succeeded', ended ? { status: 'succeeded', pollCount: outcome.fields?.poll_count ?? record.poll_count } : undefined);
         ctx.log.info({ ...base, outcome: 'succeeded', nic_id: outcome.fields?.nic_id }, `attachment succeeded at stage ${stage}`);
         return;
       }
       case 'failed': {
         const stages = endTiming(record, stage, ctx.startedAt, now, attempts);
-        await failAttachment(record, outcome, stages);
+        const ended = await failAttachment(record, outcome, stages);
         const e = toAttachmentError(outcome.error, stage);
+        observe(stages, 'failed', ended ? { status: 'failed', pollCount: outcome.fields?.poll_count ?? record.poll_count, errorCode: e.code } : undefined);
         ctx.log.info({ ...base, outcome: 'failed', error_code: e.code, cloud_code: e.cloud_code, reason: e.message }, `attachment failed at stage ${stage}: ${e.code}`);
         return;
       }
@@ -121,7 +136,8 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
       throw err;
     }
     const stages = endTiming(record, stage, ctx.startedAt, clock.now(), job.attemptsMade + 1);
-    await failAttachment(record, { error: decision.error }, stages);
+    const ended = await failAttachment(record, { error: decision.error }, stages);
+    observe(stages, 'failed', ended ? { status: 'failed', pollCount: record.poll_count, errorCode: decision.error.code } : undefined);
     ctx.log.info({ ...base, outcome: 'failed', exhausted: decision.exhausted, reason: decision.error.message }, `attachment failed at stage ${stage}: ${decision.error.code}`);
     throw new UnrecoverableError(`${decision.error.code}: ${decision.error.message}`);
   };

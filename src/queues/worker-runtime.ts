@@ -4,7 +4,7 @@
  */
 import type { WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { CloudClient } from '../cloud/client.js';
+import type { CallMeta, CloudClient } from '../cloud/client.js';
 import type { Config } from '../config/types.js';
 import { backoffDelay } from '../lib/backoff.js';
 import type { Clock } from '../lib/clock.js';
@@ -14,6 +14,19 @@ import type { Keys } from '../workflow/keys.js';
 import type { AttachmentStore } from '../workflow/record-store.js';
 import type { CloudRateLimiter } from './rate-limiter.js';
 import type { StageQueues, WorkflowQueueName } from './stage-queues.js';
+
+/**
+ * Optional observers of what the workers do (the app's metrics plug in here; this layer knows no prom-client).
+ * Called after the fact, synchronously; an observer that throws is ignored, never failing a stage.
+ */
+export interface WorkflowHooks {
+  /** Every HTTP attempt of this process's cloud client. */
+  onCloudCall?(meta: CallMeta): void;
+  /** A stage ended (handed on, or ended the attachment): its wall time from start to end, waits included. */
+  onStageEnd?(e: { stage: string; outcome: 'next' | 'succeeded' | 'failed'; durationMs: number }): void;
+  /** This process made an attachment's terminal transition. */
+  onAttachmentEnd?(e: { status: 'succeeded' | 'failed'; pollCount: number | undefined; errorCode: string | undefined }): void;
+}
 
 export interface WorkerRuntime {
   config: Config;
@@ -30,6 +43,7 @@ export interface WorkerRuntime {
   leases: Leases;
   jobDurations: JobDurations;
   clock: Clock;
+  hooks?: WorkflowHooks;
 }
 
 /**

@@ -10,7 +10,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createCloudClient } from '../cloud/create-client.js';
-import type { CloudClientDeps, CloudClientOptions } from '../cloud/client.js';
+import type { CallMeta, CloudClientDeps, CloudClientOptions } from '../cloud/client.js';
 import type { Config } from '../config/types.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -26,7 +26,7 @@ import type { StageJobData } from './names.js';
 import { createCloudRateLimiter } from './rate-limiter.js';
 import { createStageQueues } from './stage-queues.js';
 import { createStageWorker } from './stage-worker.js';
-import type { WorkerRuntime } from './worker-runtime.js';
+import type { WorkerRuntime, WorkflowHooks } from './worker-runtime.js';
 
 export interface WorkflowWorkersDeps {
   logger: Logger;
@@ -37,6 +37,8 @@ export interface WorkflowWorkersDeps {
   clock?: Clock;
   /** The cloud client's fetch (tests inject lost answers here). */
   fetch?: CloudClientDeps['fetch'];
+  /** Observers (metrics): cloud calls, stage ends, terminal transitions. */
+  hooks?: WorkflowHooks;
 }
 
 export interface WorkflowWorkers {
@@ -80,7 +82,24 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
   const clock = deps.clock ?? systemClock;
   const keys = createKeys(config.redis.prefix);
   const rateLimiter = createCloudRateLimiter({ key: keys.rateLimit(deps.cloudOptions.projectId), rps: config.cloud.rateLimitRps }, { redis: connection });
-  const cloud = createCloudClient(deps.cloudOptions, { logger, clock, beforeCall: () => rateLimiter.take(), ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const onCloudCall = deps.hooks?.onCloudCall;
+  const cloud = createCloudClient(deps.cloudOptions, {
+    logger,
+    clock,
+    beforeCall: () => rateLimiter.take(),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(onCloudCall
+      ? {
+          onCall: (meta: CallMeta) => {
+            try {
+              onCloudCall(meta);
+            } catch {
+              // an observer never fails a call
+            }
+          },
+        }
+      : {}),
+  });
   const runtime: WorkerRuntime = {
     config,
     logger,
@@ -97,6 +116,7 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
     leases: createRedisLeases(connection),
     jobDurations: createJobDurations({ key: keys.jobDurations() }, { redis: connection, clock }),
     clock,
+    ...(deps.hooks ? { hooks: deps.hooks } : {}),
   };
   for (const q of Object.values(runtime.queues.queues)) q.on('error', (err) => logger.warn({ err: err.message }, 'queue error'));
 
