@@ -74,6 +74,7 @@ export async function startPrivateRedis(opts: { appendonly?: boolean } = {}): Pr
     const deadline = Date.now() + 10_000;
     for (;;) {
       const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      r.on('error', () => undefined); // a refused probe while the server starts is expected
       try {
         await r.connect();
         if ((await r.ping()) === 'PONG') {
