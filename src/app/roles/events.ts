@@ -25,6 +25,8 @@ export interface EventsRoleDeps {
   resolve?: Resolver;
   /** Dispatcher tuning (tests shorten the reclaim idle time). */
   dispatcher?: { claimIdleMs?: number; blockMs?: number; consumer?: string };
+  /** Observer of every delivery attempt's outcome (the app's metrics: delivered, retry, dead, gone, …). */
+  onDeliveryAttempt?: (outcome: string) => void;
 }
 
 export interface EventsRole {
@@ -55,7 +57,7 @@ export function createEventsRole(config: Config, deps: EventsRoleDeps): EventsRo
   });
   const deliveries = createDeliveryStore({ redis, keys, retentionDays: config.workflow.recordRetentionDays, ...clock });
   const agents = createOutboundAgents({ allowPrivate: config.webhook.allowPrivate });
-  const runner = createDeliveryRunner({
+  const baseRunner = createDeliveryRunner({
     webhook: config.webhook,
     deliveries,
     subscriptions,
@@ -64,6 +66,21 @@ export function createEventsRole(config: Config, deps: EventsRoleDeps): EventsRo
     ...clock,
     ...(deps.resolve ? { resolve: deps.resolve } : {}),
   });
+  const observe = deps.onDeliveryAttempt;
+  const runner: typeof baseRunner = observe
+    ? {
+        ...baseRunner,
+        async attempt(deliveryId) {
+          const outcome = await baseRunner.attempt(deliveryId);
+          try {
+            observe(outcome.kind === 'done' ? outcome.status : outcome.kind);
+          } catch {
+            // an observer never fails a delivery
+          }
+          return outcome;
+        },
+      }
+    : baseRunner;
   const queue = createWebhookQueue({ connection: redis, prefix: config.redis.prefix });
   const dispatcher = createDispatcher({ redis, keys, subscriptions, deliveries, enqueue: queue.enqueue, logger: log, ...(deps.dispatcher ?? {}) });
 
