@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { createRedisConnection } from '../queues/connections.js';
 import { cloudOptionsFromConfig, emulatorCloudOptions, sharedEmulatorUrl } from './cloud-options.js';
 import { checkRedis } from './redis-check.js';
+import { createAppOps, type AppOps } from './metrics-ops.js';
 import { ROLE_NAMES, type AppContext, type Role, type RoleFactory, type RoleName } from './role.js';
 import { ROLE_FACTORIES } from './roles/index.js';
 
@@ -43,6 +44,7 @@ export function createApp(config: Config, opts: AppOptions): App {
   const started: Role[] = [];
   let redis: Redis | undefined;
   let cloud: CloudClientOptions | undefined;
+  let ops: AppOps | undefined;
 
   const ctx: AppContext = {
     config,
@@ -55,6 +57,10 @@ export function createApp(config: Config, opts: AppOptions): App {
       if (!cloud) throw new Error('the cloud is not known yet: the emulator role must start before the roles that use it');
       return cloud;
     },
+    get ops(): AppOps {
+      if (!ops) throw new Error('this app has no metrics (only the emulator role was asked for)');
+      return ops;
+    },
     role: <T extends Role = Role>(name: RoleName) => created.get(name) as T | undefined,
     setCloudOptions(options) {
       cloud = options;
@@ -66,6 +72,7 @@ export function createApp(config: Config, opts: AppOptions): App {
   let stopping: Promise<void> | undefined;
 
   const stopStarted = async (): Promise<void> => {
+    await ops?.stopServer();
     for (const role of [...started].reverse()) {
       try {
         await role.stop();
@@ -74,6 +81,8 @@ export function createApp(config: Config, opts: AppOptions): App {
       }
     }
     started.length = 0;
+    await ops?.close();
+    ops = undefined;
     const r = redis;
     redis = undefined;
     if (r) await r.quit().catch(() => r.disconnect());
@@ -113,6 +122,7 @@ export function createApp(config: Config, opts: AppOptions): App {
         await checkRedis(config.redis.url);
         redis = createRedisConnection(config.redis.url, 'worker', { name: `${config.redis.prefix}:app` });
         redis.on('error', (err) => logger.warn({ err: err.message, code: 'REDIS_UNAVAILABLE' }, 'Redis connection error'));
+        ops = createAppOps(config, { redis, logger });
       }
       try {
         for (const name of roles) {
@@ -122,6 +132,9 @@ export function createApp(config: Config, opts: AppOptions): App {
           await role.start();
           started.push(role);
         }
+        // Worker-only processes serve /metrics, /healthz, /readyz on config.metrics (the API serves them otherwise).
+        const workersRole = created.get('workers') as { isRunning?: () => boolean } | undefined;
+        await ops?.startServer({ hasApi: roles.includes('api'), ...(workersRole?.isRunning ? { ownWorkersRunning: workersRole.isRunning } : {}) });
       } catch (err) {
         await stopStarted();
         throw err;

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { CloudClientOptions } from '../cloud/client.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../lib/logger.js';
+import type { AppOps } from './metrics-ops.js';
 
 export const ROLE_NAMES = ['emulator', 'events', 'workers', 'api'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
@@ -24,6 +25,8 @@ export interface AppContext {
   role<T extends Role = Role>(name: RoleName): T | undefined;
   /** Set by the emulator role once it listens. */
   setCloudOptions(options: CloudClientOptions): void;
+  /** Metrics (registry and hooks), worker heartbeats and liveness (./metrics-ops.ts); there once Redis is. */
+  readonly ops: AppOps;
 }
 
 export type RoleFactory = (ctx: AppContext) => Role;

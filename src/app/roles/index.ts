@@ -11,10 +11,16 @@ import type { RoleFactory, RoleName } from '../role.js';
 
 export const ROLE_FACTORIES: Readonly<Record<RoleName, RoleFactory>> = {
   emulator: emulatorRoleFactory,
-  events: (ctx) => createEventsRole(ctx.config, { logger: ctx.logger, redis: ctx.redis }),
+  events: (ctx) => createEventsRole(ctx.config, { logger: ctx.logger, redis: ctx.redis, onDeliveryAttempt: ctx.ops.metrics.hooks.onWebhookAttempt }),
   workers: createWorkersRole,
   api: (ctx) => {
     const events = ctx.role<EventsRole>('events');
-    return createApiRole(ctx.config, { logger: ctx.logger, ...(events ? { webhooks: { subscriptions: events.subscriptions, deliveries: events.deliveries, enqueue: events.queue.enqueue } } : {}) });
+    return createApiRole(ctx.config, {
+      logger: ctx.logger,
+      // One registry for the process (API, workers, deliveries); /readyz also asks for live worker processes.
+      registry: ctx.ops.metrics.registry,
+      readiness: () => ctx.ops.readiness(),
+      ...(events ? { webhooks: { subscriptions: events.subscriptions, deliveries: events.deliveries, enqueue: events.queue.enqueue } } : {}),
+    });
   },
 };
