@@ -18,8 +18,8 @@ export interface Cidr {
 
 const OCTET_RE = /^(0|[1-9][0-9]{0,2})$/;
 
-/** Parse a dotted-quad IPv4 address; undefined when it is not one. */
-export function parseIpv4(text: string): number | undefined {
+/** Parse a dotted-quad IPv4 address; undefined when it is not one (or not a string: request bodies are unknown). */
+export function parseIpv4(text: unknown): number | undefined {
   if (typeof text !== 'string') return undefined;
   const parts = text.split('.');
   if (parts.length !== 4) return undefined;
@@ -33,7 +33,7 @@ export function parseIpv4(text: string): number | undefined {
   return value >>> 0;
 }
 
-export function isIpv4(text: string): boolean {
+export function isIpv4(text: unknown): boolean {
   return parseIpv4(text) !== undefined;
 }
 
@@ -47,8 +47,15 @@ export function prefixMask(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
 
-/** Parse `a.b.c.d/n`; undefined when malformed. Host bits may be set (check `isAligned`). */
-export function parseCidr(text: string): Cidr | undefined {
+/** The block of `prefix` bits around `address` (an unsigned IPv4 number; prefix 0..32, not checked). */
+export function cidrFrom(address: number, prefix: number): Cidr {
+  const network = (address & prefixMask(prefix)) >>> 0;
+  const size = 2 ** (32 - prefix);
+  return { address: address >>> 0, prefix, network, broadcast: network + size - 1, size };
+}
+
+/** Parse `a.b.c.d/n`; undefined when malformed (or not a string). Host bits may be set (check `isAligned`). */
+export function parseCidr(text: unknown): Cidr | undefined {
   if (typeof text !== 'string') return undefined;
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
@@ -57,10 +64,14 @@ export function parseCidr(text: string): Cidr | undefined {
   if (address === undefined || !/^(0|[1-9][0-9]?)$/.test(prefixText)) return undefined;
   const prefix = Number(prefixText);
   if (prefix > 32) return undefined;
-  const mask = prefixMask(prefix);
-  const network = (address & mask) >>> 0;
-  const size = 2 ** (32 - prefix);
-  return { address, prefix, network, broadcast: network + size - 1, size };
+  return cidrFrom(address, prefix);
+}
+
+/** Parse a CIDR written in the code (a constant); throws when it is malformed, which is a programming error. */
+export function requireCidr(text: string): Cidr {
+  const parsed = parseCidr(text);
+  if (!parsed) throw new Error(`malformed CIDR constant ${JSON.stringify(text)}`);
+  return parsed;
 }
 
 /** True when the address written is the network address (no host bits set): `10.0.0.0/16`, not `10.0.0.5/16`. */
@@ -88,11 +99,7 @@ export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
 }
 
 /** The RFC 1918 ranges, the only ones a Huawei Cloud VPC may use (huawei-cloud-api.md §3.1). */
-export const PRIVATE_RANGES: readonly Cidr[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((c) => {
-  const parsed = parseCidr(c);
-  if (!parsed) throw new Error(`bad constant ${c}`);
-  return parsed;
-});
+export const PRIVATE_RANGES: readonly Cidr[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map(requireCidr);
 
 /** Whether the block lies entirely inside one RFC 1918 range. */
 export function isPrivateCidr(cidr: Cidr): boolean {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   cidrContains,
   cidrContainsIp,
+  cidrFrom,
   cidrOverlaps,
   firstHost,
   formatCidr,
@@ -15,6 +16,7 @@ import {
   parseCidr,
   parseIpv4,
   prefixMask,
+  requireCidr,
   reservedAddresses,
 } from '../../../src/lib/net.js';
 
@@ -43,6 +45,13 @@ describe('parseIpv4', () => {
       assert.equal(isIpv4(bad), false);
     });
   }
+  it('refuses what is not a string (request bodies are unknown)', () => {
+    for (const value of [undefined, null, 167772161, ['10.0.0.1'], { ip: '10.0.0.1' }]) {
+      assert.equal(parseIpv4(value), undefined);
+      assert.equal(isIpv4(value), false);
+      assert.equal(parseCidr(value), undefined);
+    }
+  });
   it('keeps high addresses unsigned', () => {
     assert.equal(ip('255.255.255.255'), 4294967295);
     assert.ok(ip('200.0.0.0') > ip('100.0.0.0'));
@@ -73,6 +82,19 @@ describe('parseCidr', () => {
   for (const bad of ['10.0.0.0', '10.0.0.0/', '10.0.0.0/33', '10.0.0.0/-1', '10.0.0.0/08', '10.0.0/8', '10.0.0.0/8/8', 'x/8', '10.0.0.0/ 8']) {
     it(`refuses ${JSON.stringify(bad)}`, () => assert.equal(parseCidr(bad), undefined));
   }
+  it('builds a block from an address and a prefix, as parsing the text would', () => {
+    for (const [address, prefix] of [['10.0.5.7', 16], ['192.168.0.0', 24], ['255.255.255.255', 0], ['200.1.2.3', 32]] as const) {
+      assert.deepEqual(cidrFrom(ip(address), prefix), cidr(`${address}/${prefix}`));
+    }
+    const narrowed = cidrFrom(cidr('172.16.0.0/12').network, 24);
+    assert.equal(formatCidr(narrowed), '172.16.0.0/24');
+    assert.equal(isAligned(narrowed), true);
+  });
+  it('requireCidr parses constants and throws on a malformed one', () => {
+    assert.deepEqual(requireCidr('10.0.0.0/8'), cidr('10.0.0.0/8'));
+    assert.throws(() => requireCidr('10.0.0.0/33'), /malformed CIDR constant "10.0.0.0\/33"/);
+    assert.throws(() => requireCidr('10.0.0.0'), /malformed CIDR constant/);
+  });
   it('masks', () => {
     assert.equal(prefixMask(0), 0);
     assert.equal(formatIpv4(prefixMask(8)), '255.0.0.0');
