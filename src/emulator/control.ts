@@ -11,8 +11,8 @@
  *   construction (a test that turned a fault on cannot leak it into the next one).
  */
 import type { ServerDetail } from '../cloud/types.js';
+import { cidrFrom, firstHost, formatCidr, formatIpv4, requireCidr, type Cidr } from '../lib/net.js';
 import { controlError } from './errors.js';
-import { formatCidr, type Cidr } from './ipam.js';
 import { ServerModel, type SubnetModel, type VpcModel } from './models.js';
 import { insertPort, allocateIp } from './resources/port-model.js';
 import { isPurged, jobView, settle } from './resources/jobs.js';
@@ -39,19 +39,13 @@ function serverVpc(ctx: EmulatorContext, vpcId: string | undefined): VpcModel {
 
 function serverSubnet(ctx: EmulatorContext, vpc: VpcModel): SubnetModel {
   for (const s of ctx.store.subnets.values()) if (s.f.vpcId === vpc.id) return s;
-  const net: Cidr = vpc.net
-    ? vpc.net.prefix >= 24
-      ? vpc.net
-      : { base: vpc.net.base, prefix: 24, size: 256 }
-    : { base: 0xc0a80000, prefix: 24, size: 256 };
-  const gateway = net.base + 1;
-  const ip = `${(gateway >>> 24) & 255}.${(gateway >>> 16) & 255}.${(gateway >>> 8) & 255}.${gateway & 255}`;
+  const net: Cidr = vpc.net ? (vpc.net.prefix >= 24 ? vpc.net : cidrFrom(vpc.net.network, 24)) : requireCidr('192.168.0.0/24');
   return insertSubnet(ctx, {
     vpc,
     name: `subnet-emulator-${ctx.store.subnets.size + 1}`,
     net,
     cidr: formatCidr(net),
-    gatewayIp: ip,
+    gatewayIp: formatIpv4(firstHost(net)),
     readyAt: ctx.clock.now(),
   });
 }

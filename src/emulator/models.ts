@@ -2,7 +2,7 @@
  * The emulator's in-memory models. They keep what the wire views need plus the timestamps from which
  * statuses are computed lazily on read (no timers): a VPC is OK once `readyAt` has passed, and so on.
  */
-import type { Cidr } from './ipam.js';
+import type { Cidr } from '../lib/net.js';
 import type { AllowedAddressPair } from '../cloud/types.js';
 
 export class VpcModel {

@@ -13,7 +13,7 @@
  *   back to DOWN with device_id "" (elastic NIC survives detach — UNVERIFIED choice).
  * - job_fail_rate failures: every sub-job FAIL with Ecs.0217 (attach) / Ecs.0507 (detach), nothing changes.
  */
-import { formatIpv4 } from '../ipam.js';
+import { formatIpv4 } from '../../lib/net.js';
 import type { JobModel, ServerModel, SubJobModel } from '../models.js';
 import type { EmulatorContext } from '../store.js';
 import { allocateIp, insertPort, removePort } from './port-model.js';

@@ -17,7 +17,8 @@
  *   in use → 400 Ecs.0010, subnet full → 400 Ecs.0012, unknown subnet → 400 Ecs.0038.
  */
 import { ecsError } from '../errors.js';
-import { allocate, ipInCidr, parseIpv4 } from '../ipam.js';
+import { cidrContainsIp, parseIpv4 } from '../../lib/net.js';
+import { allocate } from '../ipam.js';
 import { jobBusy } from '../lifecycle.js';
 import type { ServerModel, SubJobModel } from '../models.js';
 import type { OpRequest, RouteDef } from '../route-types.js';
@@ -88,7 +89,7 @@ function subnetSub(ctx: EmulatorContext, server: ServerModel, n: Record<string, 
   if (n.security_groups) sub.securityGroups = (n.security_groups as Array<{ id: string }>).map((g) => g.id);
   if (n.ip_address !== undefined && n.ip_address !== '') {
     const ip = parseIpv4(n.ip_address);
-    if (ip === undefined || !ipInCidr(ip, subnet.f.net) || reservedIn(subnet, ip)) {
+    if (ip === undefined || !cidrContainsIp(subnet.f.net, ip) || reservedIn(subnet, ip)) {
       throw ecsError(400, 'Ecs.0039', `IP address ${String(n.ip_address)} is not in subnet ${subnet.f.cidr}.`);
     }
     if (subnet.taken.has(ip) || claimed.has(ip)) throw ecsError(400, 'Ecs.0010', `The private IP address ${String(n.ip_address)} is already in use.`);

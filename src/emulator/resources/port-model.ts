@@ -9,7 +9,8 @@
  *   limits.port_status_on_shutoff (default DOWN, Neutron-like; UNVERIFIED); otherwise DOWN. No BUILD phase.
  */
 import type { Port } from '../../cloud/types.js';
-import { allocate, formatIpv4, ipInCidr, parseIpv4 } from '../ipam.js';
+import { cidrContainsIp, formatIpv4, parseIpv4 } from '../../lib/net.js';
+import { allocate } from '../ipam.js';
 import { PortModel, type PortFields, type SubnetModel } from '../models.js';
 import type { EmulatorContext } from '../store.js';
 import { reservedIn } from './subnets.js';
@@ -61,7 +62,7 @@ export function allocateIp(s: SubnetModel, requested: string | undefined): numbe
   if (requested !== undefined) {
     const ip = parseIpv4(requested);
     if (ip === undefined) return 'invalid';
-    if (!ipInCidr(ip, s.f.net)) return 'not_in_subnet';
+    if (!cidrContainsIp(s.f.net, ip)) return 'not_in_subnet';
     if (reservedIn(s, ip)) return 'reserved';
     if (s.taken.has(ip)) return 'in_use';
     return ip;

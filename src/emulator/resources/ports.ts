@@ -16,7 +16,7 @@
  *   `subnet_id=`; OR within a kind, AND across kinds, as Neutron). enterprise_project_id and enable_efi are ignored.
  */
 import { vpcError } from '../errors.js';
-import { formatIpv4 } from '../ipam.js';
+import { formatIpv4 } from '../../lib/net.js';
 import { subnetStatus } from '../lifecycle.js';
 import type { PortModel } from '../models.js';
 import { paginate, queryAll, queryOne } from '../query.js';

@@ -14,7 +14,7 @@
  */
 import type { InterfaceAttachment, ServerAddress, ServerDetail } from '../../cloud/types.js';
 import { ecsError } from '../errors.js';
-import { formatIpv4 } from '../ipam.js';
+import { formatIpv4 } from '../../lib/net.js';
 import { launchedTime, serverTime } from '../lifecycle.js';
 import type { PortModel, ServerModel } from '../models.js';
 import type { RouteDef } from '../route-types.js';

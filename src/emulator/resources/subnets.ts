@@ -8,7 +8,7 @@
  * - UNKNOWN → ACTIVE after timings.subnet_ready_ms on the injected clock.
  * - CreateSubnet in a VPC that is not OK yet → 400 VPC.0004 (limits.subnet_requires_vpc_ok, default true).
  *   A VPC created without a cidr accepts any private subnet CIDR.
- * - Reserved addresses: network, gateway, broadcast, broadcast-1, broadcast-2 (UNVERIFIED set, see ipam.ts).
+ * - Reserved addresses: network, gateway, broadcast, broadcast-1, broadcast-2 (UNVERIFIED set, see lib/net.ts reservedAddresses).
  * - Quota: limits.subnet_quota → 409 VPC.0114 "Quota exceeded for resources: ['subnet']" (code UNVERIFIED).
  * - UNVERIFIED choices: unknown subnet → 404 VPC.0202; DeleteSubnet while ports use it → 409 VPC.0208 (the OTC
  *   table lists 500 for VPC.0208; 409 keeps "in use" a conflict, not a server fault); bad limit/marker or an
@@ -17,7 +17,8 @@
  */
 import type { Subnet } from '../../cloud/types.js';
 import { vpcError } from '../errors.js';
-import { cidrContains, cidrOverlaps, isPrivateCidr, isReserved, parseCidr, parseIpv4, usableCount, ipInCidr, type Cidr } from '../ipam.js';
+import { cidrContains, cidrContainsIp, cidrOverlaps, firstHost, isIpv4, isPrivateCidr, parseIpv4, reservedAddresses, type Cidr } from '../../lib/net.js';
+import { parseNetwork, usableCount } from '../ipam.js';
 import { subnetStatus, vpcStatus, vpcTime } from '../lifecycle.js';
 import { SubnetModel, type VpcModel } from '../models.js';
 import { paginate, queryOne } from '../query.js';
@@ -80,7 +81,7 @@ export function insertSubnet(
     cidr: o.cidr,
     net: o.net,
     gatewayIp: o.gatewayIp,
-    gateway: parseIpv4(o.gatewayIp) ?? o.net.base + 1,
+    gateway: parseIpv4(o.gatewayIp) ?? firstHost(o.net),
     vpcId: o.vpc.id,
     dhcpEnable: o.dhcpEnable ?? true,
     ipv6Enable: o.ipv6Enable ?? false,
@@ -109,20 +110,18 @@ function checkExtraDhcpOpts(v: unknown): boolean {
   );
 }
 
-const isIpv4 = (v: unknown): boolean => parseIpv4(v) !== undefined;
-
 function createSubnet(ctx: EmulatorContext, req: OpRequest): unknown {
   const body = req.body;
   if (!isObject(body) || !isObject(body.subnet)) throw invalid('Request body must have a "subnet" object.');
   const o = body.subnet;
   if (!checkName(o.name, 1, 64)) throw invalid('Invalid name: 1-64 letters, digits, "_", "-" or ".".');
   if (typeof o.vpc_id !== 'string' || o.vpc_id === '') throw invalid('vpc_id is required.');
-  const net = parseCidr(o.cidr);
+  const net = parseNetwork(o.cidr);
   if (!net || net.prefix > 28 || net.prefix < 8 || !isPrivateCidr(net)) {
     throw vpcError(400, 'VPC.0212', `Invalid subnet cidr: ${String(o.cidr)} (private IPv4 CIDR, prefix <= 28).`);
   }
   const gateway = parseIpv4(o.gateway_ip);
-  if (gateway === undefined || !ipInCidr(gateway, net) || gateway === net.base || gateway === net.base + net.size - 1) {
+  if (gateway === undefined || !cidrContainsIp(net, gateway) || gateway === net.network || gateway === net.broadcast) {
     throw invalid(`Invalid gateway_ip: ${String(o.gateway_ip)} (must be a host address inside ${String(o.cidr)}).`);
   }
   if (!optional(o.description, checkDescription)) throw invalid('Invalid description.');
@@ -194,7 +193,7 @@ function deleteSubnet(ctx: EmulatorContext, req: OpRequest): unknown {
 
 /** True when `ip` may not be given to a port of this subnet. */
 export function reservedIn(s: SubnetModel, ip: number): boolean {
-  return isReserved(ip, s.f.net, s.f.gateway);
+  return reservedAddresses(s.f.net, s.f.gateway).has(ip);
 }
 
 export const subnetRoutes: RouteDef[] = [

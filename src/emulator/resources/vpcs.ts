@@ -14,7 +14,8 @@
 import type { Vpc } from '../../cloud/types.js';
 import { isUuid } from '../../lib/ids.js';
 import { vpcError } from '../errors.js';
-import { isPrivateCidr, parseCidr } from '../ipam.js';
+import { isPrivateCidr } from '../../lib/net.js';
+import { parseNetwork } from '../ipam.js';
 import { vpcStatus, vpcTime } from '../lifecycle.js';
 import { VpcModel } from '../models.js';
 import { paginate, queryOne } from '../query.js';
@@ -62,7 +63,7 @@ export function insertVpc(
     o.name,
     o.description ?? '',
     o.cidr,
-    parseCidr(o.cidr),
+    parseNetwork(o.cidr),
     o.enterpriseProjectId ?? '0',
     o.tags ?? [],
     o.readyAt ?? now,
@@ -79,7 +80,7 @@ function createVpc(ctx: EmulatorContext, req: OpRequest): unknown {
   if (!optional(o.name, (v) => checkName(v, 0, 64))) throw invalid('Invalid name: 0-64 letters, digits, "_", "-" or ".".');
   if (!optional(o.description, checkDescription)) throw invalid('Invalid description: at most 255 characters, no "<" or ">".');
   if (o.cidr !== undefined) {
-    const net = parseCidr(o.cidr);
+    const net = parseNetwork(o.cidr);
     if (!net || net.prefix < 8 || net.prefix > 28 || !isPrivateCidr(net)) {
       throw invalid(`Invalid cidr: ${String(o.cidr)} (must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, prefix 8..28).`);
     }
