@@ -5,6 +5,7 @@
  * by the IPv4 address inside them, so `::ffff:127.0.0.1` is loopback like `127.0.0.1`.
  */
 import { isIP } from 'node:net';
+import { cidrContainsIp, parseIpv4, requireCidr, type Cidr } from '../lib/net.js';
 
 export type AddressClass =
   | 'public'
@@ -20,28 +21,11 @@ export type AddressClass =
   | 'invalid';
 
 interface V4Range {
-  base: number;
-  bits: number;
+  cidr: Cidr;
   cls: AddressClass;
 }
 
-function v4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const b = Number(p);
-    if (b > 255) return undefined;
-    n = n * 256 + b;
-  }
-  return n;
-}
-
-function r4(cidr: string, cls: AddressClass): V4Range {
-  const [ip, bits] = cidr.split('/');
-  return { base: v4(ip ?? '') ?? 0, bits: Number(bits), cls };
-}
+const r4 = (cidr: string, cls: AddressClass): V4Range => ({ cidr: requireCidr(cidr), cls });
 
 // Order matters: the first match wins (metadata before link-local / CGNAT, which contain those addresses).
 const V4_RANGES: readonly V4Range[] = [
@@ -65,11 +49,7 @@ const V4_RANGES: readonly V4Range[] = [
 ];
 
 function classifyV4(n: number): AddressClass {
-  for (const r of V4_RANGES) {
-    const mask = r.bits === 0 ? 0 : (0xffffffff << (32 - r.bits)) >>> 0;
-    if (((n & mask) >>> 0) === ((r.base & mask) >>> 0)) return r.cls;
-  }
-  return 'public';
+  return V4_RANGES.find((r) => cidrContainsIp(r.cidr, n))?.cls ?? 'public';
 }
 
 /** Parse an IPv6 address (with optional zone id and dotted IPv4 tail) into 8 16-bit groups. */
@@ -81,7 +61,7 @@ function v6(text: string): number[] | undefined {
   const last = s.slice(lastColon + 1);
   if (last.includes('.')) {
     // a dotted IPv4 tail stands for the last two groups
-    const n = v4(last);
+    const n = parseIpv4(last);
     if (n === undefined) return undefined;
     s = `${s.slice(0, lastColon + 1)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
   }
@@ -131,7 +111,7 @@ export function classifyAddress(address: string): AddressClass {
   const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   const family = isIP(a.split('%')[0] ?? '');
   if (family === 4) {
-    const n = v4(a);
+    const n = parseIpv4(a);
     return n === undefined ? 'invalid' : classifyV4(n);
   }
   if (family === 6) {
