@@ -18,7 +18,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app/create-app.js';
-import { createEmulatorRole } from './app/roles/emulator.js';
+import { createEmulatorRole, type EmulatorRole } from './app/roles/emulator.js';
+import type { ApiRole } from './app/roles/api.js';
+import { startBanner, withDevApiKey } from './app/first-run.js';
 import type { RoleName } from './app/role.js';
 import { isCloudConfigured, loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
@@ -86,10 +88,22 @@ async function runEmulator(config: Config, logger: Logger): Promise<void> {
 }
 
 async function runRoles(config: Config, logger: Logger, roles: RoleName[]): Promise<void> {
-  const app = createApp(config, { roles, logger });
+  // First run: no API_KEYS in development → a key for this run, printed below (src/app/first-run.ts).
+  const { config: cfg, generatedKey } = roles.includes('api') ? withDevApiKey(config) : { config, generatedKey: undefined };
+  if (roles.includes('api') && cfg.api.keys.length === 0) logger.warn({ code: 'NO_API_KEYS' }, 'API_KEYS is empty: every API request except /healthz, /readyz and /metrics is refused with 401');
+  const app = createApp(cfg, { roles, logger });
   // Before start: a signal while connecting stops cleanly too.
-  onSignals(() => app.stop(), logger, config.workers.shutdownTimeoutMs);
+  onSignals(() => app.stop(), logger, cfg.workers.shutdownTimeoutMs);
   await app.start();
+  const emulator = app.role<EmulatorRole>('emulator');
+  const banner = startBanner({
+    apiUrl: app.role<ApiRole>('api')?.url,
+    generatedKey,
+    demoServerId: emulator?.demoServerId,
+    embeddedEmulatorUrl: emulator?.url,
+    prefix: cfg.redis.prefix,
+  });
+  if (banner) console.log(banner);
 }
 
 async function runCli(command: string, args: string[]): Promise<number> {
