@@ -164,7 +164,7 @@ export async function runDemo(argv: string[], opts: DemoOptions = {}): Promise<n
     ];
     const r = receiver;
     io.out('waiting for the webhooks …');
-    await waitUntil(() => expectedWebhooks.every((w) => r.stats(w.target).distinct >= w.expected) || interrupted, {
+    await waitUntil(() => (expectedWebhooks.every((w) => r.stats(w.target).distinct >= w.expected) || interrupted ? true : undefined), {
       timeoutMs: Math.max(5_000, deadline - Date.now()),
       intervalMs: 100,
     }).catch(() => undefined);
