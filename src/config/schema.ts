@@ -96,6 +96,13 @@ export const schema: SchemaOf<Omit<Config, 'emulator'>> & { emulator: SchemaOf<O
     waitDelayMs: { doc: 'Delay before re-checking a VPC/subnet that is not ready or a held server lease, in ms.', format: 'positive-int', default: 1_000, env: 'STAGE_WAIT_DELAY_MS' },
     serverLeaseTtlMs: { doc: 'Expiry of the per-server attach lease, in ms (renewed while held).', format: 'positive-int', default: 30_000, env: 'SERVER_LEASE_TTL_MS' },
     lockTtlMs: { doc: 'Expiry of the per-key find-or-create lock (VPC/subnet), in ms.', format: 'positive-int', default: 30_000, env: 'CREATE_LOCK_TTL_MS' },
+    reconcileIntervalMs: {
+      doc: 'How often one workers process looks for queued/running attachments whose stage job is missing (a crash between a record write and its job add) and adds it again, in ms.',
+      format: 'positive-int',
+      default: 30_000,
+      env: 'RECONCILE_INTERVAL_MS',
+    },
+    reconcileAfterMs: { doc: 'Only attachments unchanged for this long are repaired by the reconciler, in ms.', format: 'positive-int', default: 60_000, env: 'RECONCILE_AFTER_MS' },
     recordRetentionDays: { doc: 'How long finished attachment records are kept, in days.', format: 'positive-int', default: 7, env: 'RECORD_RETENTION_DAYS' },
     cleanupDeleteNetworks: {
       doc: 'On a terminal failure, also delete a VPC/subnet the attachment created when nothing else uses it.',

@@ -48,6 +48,10 @@ export interface Config {
     waitDelayMs: number;
     serverLeaseTtlMs: number;
     lockTtlMs: number;
+    /** How often one workers process sweeps for attachments whose stage job is missing (./queues/reconciler.ts). */
+    reconcileIntervalMs: number;
+    /** Only attachments unchanged for this long are repaired. */
+    reconcileAfterMs: number;
     recordRetentionDays: number;
     cleanupDeleteNetworks: boolean;
     defaultSecurityGroupIds: string[];

@@ -11,4 +11,6 @@ export { createRedisLocks, createRedisLeases } from './locks.js';
 export { createCloudRateLimiter, type CloudRateLimiter } from './rate-limiter.js';
 export { decideOnError, type ErrorDecision } from './error-policy.js';
 export { cancelAttachment } from './cancel.js';
+export { createReconciler, type Reconciler, type ReconcileReport } from './reconciler.js';
+export { installFailureNet, failAttachmentOfFailedJob } from './failure-net.js';
 export * from './producer.js';

@@ -1,9 +1,10 @@
 /**
  * startWorkflowWorkers(config, deps): one process's workflow workers — a worker per stage queue plus cleanup —
  * sharing one worker connection, the record store, the queues, the shared cloud rate limiter (plugged into
- * the cloud client's beforeCall), locks and leases. Any number of processes can run this on the same Redis.
+ * the cloud client's beforeCall), locks and leases, and the reconciler (./reconciler.ts) that re-adds the job of
+ * a record left without one. Any number of processes can run this on the same Redis.
  *
- * close(): stop taking jobs and let running stages finish (worker.close()), bounded by
+ * close(): stop the reconciler, stop taking jobs and let running stages finish (worker.close()), bounded by
  * config.workers.shutdownTimeoutMs — then force-close (a stage cut short comes back through BullMQ's
  * stalled-job recovery in another process); then the queues, the cloud client and the connection.
  */
@@ -17,13 +18,15 @@ import type { Logger } from '../lib/logger.js';
 import { delay } from '../lib/wait.js';
 import { createJobDurations } from '../workflow/job-durations.js';
 import { createKeys } from '../workflow/keys.js';
-import { createAttachmentStore, isTerminalStatus } from '../workflow/record-store.js';
+import { createAttachmentStore } from '../workflow/record-store.js';
 import { STAGES } from '../workflow/types.js';
 import { createCleanupWorker } from './cleanup-worker.js';
 import { createRedisConnection } from './connections.js';
+import { installFailureNet } from './failure-net.js';
 import { createRedisLeases, createRedisLocks } from './locks.js';
 import type { StageJobData } from './names.js';
 import { createCloudRateLimiter } from './rate-limiter.js';
+import { createReconciler, type Reconciler } from './reconciler.js';
 import { createStageQueues } from './stage-queues.js';
 import { createStageWorker } from './stage-worker.js';
 import type { WorkerRuntime, WorkflowHooks } from './worker-runtime.js';
@@ -44,34 +47,11 @@ export interface WorkflowWorkersDeps {
 export interface WorkflowWorkers {
   readonly runtime: WorkerRuntime;
   readonly workers: ReadonlyArray<Worker<StageJobData>>;
+  /** Repairs records left without a job (./reconciler.ts); started with the workers, stopped by close(). */
+  readonly reconciler: Reconciler;
   /** Resolves once every worker is connected and taking jobs. */
   waitUntilReady(): Promise<void>;
   close(opts?: { timeoutMs?: number }): Promise<void>;
-}
-
-/**
- * A job that BullMQ failed for good without this service having ended its attachment (it stalled more than
- * maxStalledCount times, or failed outside the processor): end the attachment as failed, with cleanup.
- */
-function failureNet(worker: Worker<StageJobData>, queue: string, rt: WorkerRuntime): void {
-  worker.on('failed', (job, err) => {
-    if (!job) return;
-    void (async () => {
-      if ((await job.getState()) !== 'failed') return; // a retry is scheduled
-      const record = await rt.store.get(job.data.attachment_id);
-      if (!record || isTerminalStatus(record.status)) return;
-      const code = /stalled/i.test(err.message) ? 'STAGE_STALLED' : 'STAGE_RETRIES_EXHAUSTED';
-      const ended = await rt.store.finish(record.id, {
-        status: 'failed',
-        fields: { error: { code, message: err.message, stage: record.stage, retryable: false } },
-      });
-      if (ended) {
-        await rt.leases.release(rt.keys.serverLease(record.server_id), record.id);
-        await rt.queues.enqueueCleanup(record.id);
-        rt.logger.warn({ attachment_id: record.id, stage: queue, error_code: code }, `attachment failed: its ${queue} job failed for good (${err.message})`);
-      }
-    })().catch((e: unknown) => rt.logger.error({ err: e, stage: queue }, 'could not end the attachment of a failed job'));
-  });
 }
 
 export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps): WorkflowWorkers {
@@ -123,19 +103,24 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
   const workers: Array<Worker<StageJobData>> = [...STAGES.map((stage) => createStageWorker(stage, runtime)), createCleanupWorker(runtime)];
   for (const w of workers) {
     w.on('error', (err) => logger.warn({ queue: w.name, err: err.message }, 'worker error'));
-    failureNet(w, w.name, runtime);
+    installFailureNet(w, w.name, runtime);
   }
+  // Re-adds the job of a record left without one (a crash between a record write and its job add).
+  const reconciler = createReconciler(runtime);
+  reconciler.start();
   logger.info({ queues: workers.map((w) => w.name), prefix: config.redis.prefix }, 'workflow workers started');
 
   let closing: Promise<void> | undefined;
   return {
     runtime,
     workers,
+    reconciler,
     async waitUntilReady() {
       await Promise.all(workers.map((w) => w.waitUntilReady()));
     },
     close(opts = {}) {
       closing ??= (async () => {
+        await reconciler.stop();
         const timeoutMs = opts.timeoutMs ?? config.workers.shutdownTimeoutMs;
         const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
         const bound = new AbortController();
