@@ -17,7 +17,7 @@ import { delay } from '../lib/wait.js';
 import type { Keys } from '../workflow/keys.js';
 import type { AttachmentRecord, BatchSummary, CompletionEvent } from '../workflow/types.js';
 import type { DeliveryStore, NewDelivery } from './deliveries.js';
-import { parseEntryFields } from './stream.js';
+import { blockingConnection, parseEntryFields } from './stream.js';
 import type { SubscriptionStore } from './subscriptions.js';
 import type { EnqueueDelivery } from './types.js';
 
@@ -139,16 +139,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const run = async (signal: AbortSignal): Promise<void> => {
     if (signal.aborted) return;
     // Blocking reads get their own connection, closed on abort so the wait ends at once.
-    const blocking = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
-    // Disconnect once: a second disconnect() of a closed ioredis connection leaves a 2 s timer behind.
-    let closed = false;
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      blocking.disconnect();
-    };
-    const onAbort = close;
-    signal.addEventListener('abort', onAbort, { once: true });
+    const { conn: blocking, release } = blockingConnection(redis, signal);
     let ownPending = true; // first read our own pending entries (a restart with the same consumer name)
     let lastClaim = 0;
     let failures = 0;
@@ -185,8 +176,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         }
       }
     } finally {
-      signal.removeEventListener('abort', onAbort);
-      close();
+      release();
     }
   };
 

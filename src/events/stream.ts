@@ -76,12 +76,11 @@ export interface FollowOptions {
 }
 
 /**
- * Follow the stream live (the CLI `watch`, tests): yields events as they are added, in order, until `signal`
- * aborts. Blocks on its own duplicate connection, which is closed on abort so the wait ends at once.
+ * A duplicate connection for blocking reads (XREAD / XREADGROUP … BLOCK), disconnected as soon as `signal` aborts
+ * so that a wait in progress ends at once. Call `release()` in a `finally`: it removes the abort listener and
+ * disconnects (once, whichever comes first).
  */
-export async function* followEvents(redis: Redis, keys: Keys, opts: FollowOptions): AsyncGenerator<StreamEvent> {
-  if (opts.after !== undefined) assertCursor(opts.after);
-  if (opts.signal.aborted) return;
+export function blockingConnection(redis: Redis, signal: AbortSignal): { conn: Redis; release(): void } {
   const conn = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
   // Disconnect once: a second disconnect() of a closed ioredis connection leaves a 2 s timer behind.
   let closed = false;
@@ -90,8 +89,24 @@ export async function* followEvents(redis: Redis, keys: Keys, opts: FollowOption
     closed = true;
     conn.disconnect();
   };
-  const onAbort = close;
-  opts.signal.addEventListener('abort', onAbort, { once: true });
+  signal.addEventListener('abort', close, { once: true });
+  return {
+    conn,
+    release: () => {
+      signal.removeEventListener('abort', close);
+      close();
+    },
+  };
+}
+
+/**
+ * Follow the stream live (the CLI `watch`, tests): yields events as they are added, in order, until `signal`
+ * aborts. Blocks on its own duplicate connection, which is closed on abort so the wait ends at once.
+ */
+export async function* followEvents(redis: Redis, keys: Keys, opts: FollowOptions): AsyncGenerator<StreamEvent> {
+  if (opts.after !== undefined) assertCursor(opts.after);
+  if (opts.signal.aborted) return;
+  const { conn, release } = blockingConnection(redis, opts.signal);
   let cursor = opts.after ?? '$';
   try {
     if (cursor === '$') {
@@ -117,7 +132,6 @@ export async function* followEvents(redis: Redis, keys: Keys, opts: FollowOption
       if (last) cursor = last[0];
     }
   } finally {
-    opts.signal.removeEventListener('abort', onAbort);
-    close();
+    release();
   }
 }
