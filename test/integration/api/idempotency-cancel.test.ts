@@ -134,3 +134,35 @@ describe('API: cancel', () => {
     assert.equal(res.body.error.code, 'ATTACHMENT_NOT_FOUND');
   });
 });
+
+describe('API: cancel starts cleanup at once', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ workers: true });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('a port made before the cancel (the port stage died before recording it) is deleted promptly, not when a stalled job comes back', async () => {
+    const server = await h.emulator.control.createServer();
+    const vpcId = server.metadata.vpc_id as string;
+    const subnet = (await h.emulator.control.state()).subnets.find((s) => s.vpc_id === vpcId);
+    assert.ok(subnet);
+    // What a port stage that died after CreatePort leaves: a record at port (no job running it) and the port.
+    const { newAttachmentRecord } = await import('../../../src/workflow/new-record.js');
+    const record = newAttachmentRecord({ server_id: server.id });
+    await h.workers.store.create(record);
+    assert.equal(await h.workers.store.patch(record.id, { status: 'running', stage: 'port', vpc_id: vpcId, subnet_id: subnet.id }), true);
+    const port = await h.workers.cloud.createPort({ network_id: subnet.id, name: `nicattach-${record.id}` });
+
+    const res = await h.call<AttachmentRecord>('POST', `/v1/attachments/${record.id}/cancel`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.status, 'cancelled');
+    const cleaned = await h.workers.waitForCleanup(record.id, 20_000);
+    assert.equal(cleaned.cleanup?.status, 'done', JSON.stringify(cleaned.cleanup));
+    assert.equal(cleaned.cleanup?.port_deleted, true);
+    assert.deepEqual(await h.workers.cloud.listAllPorts({ name: `nicattach-${record.id}` }), []);
+    assert.equal((await h.emulator.control.state()).ports.some((p) => p.id === port.id), false);
+  });
+});
