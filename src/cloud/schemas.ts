@@ -106,18 +106,23 @@ export const PortSchema = Type.Object({
 
 const JobStatus = Lit('SUCCESS', 'RUNNING', 'FAIL', 'INIT', 'PENDING_PAYMENT');
 
-export const SubJobSchema = Type.Object({
-  status: JobStatus,
-  entities: Type.Object(
-    { server_id: Type.Optional(S), nic_id: Type.Optional(S), errorcode_message: Type.Optional(S) },
-    { default: {} },
-  ),
+/** The fields after `entities` that a job and its sub-jobs share (types.ts JobFields). */
+const jobTail = {
   job_id: S,
   job_type: Str(),
   begin_time: NullableStr,
   end_time: NullableStr,
   error_code: NullableStr,
   fail_reason: NullableStr,
+};
+
+export const SubJobSchema = Type.Object({
+  status: JobStatus,
+  entities: Type.Object(
+    { server_id: Type.Optional(S), nic_id: Type.Optional(S), errorcode_message: Type.Optional(S) },
+    { default: {} },
+  ),
+  ...jobTail,
 });
 
 export const JobSchema = Type.Object({
@@ -131,12 +136,7 @@ export const JobSchema = Type.Object({
     },
     { default: {} },
   ),
-  job_id: S,
-  job_type: Str(),
-  begin_time: NullableStr,
-  end_time: NullableStr,
-  error_code: NullableStr,
-  fail_reason: NullableStr,
+  ...jobTail,
 });
 
 export const JobAcceptedSchema = Type.Object({ job_id: Type.String({ minLength: 1 }) });

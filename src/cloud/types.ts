@@ -168,9 +168,9 @@ export interface JobAccepted {
   job_id: string;
 }
 export type JobStatus = 'SUCCESS' | 'RUNNING' | 'FAIL' | 'INIT' | 'PENDING_PAYMENT';
-export interface SubJob {
+/** The fields a job and each of its sub-jobs both carry; only `entities` differs. */
+export interface JobFields {
   status: JobStatus;
-  entities: { server_id?: string; nic_id?: string; errorcode_message?: string };
   job_id: string;
   job_type: string;
   begin_time: string | null;
@@ -178,15 +178,11 @@ export interface SubJob {
   error_code: string | null;
   fail_reason: string | null;
 }
-export interface Job {
-  status: JobStatus;
+export interface SubJob extends JobFields {
+  entities: { server_id?: string; nic_id?: string; errorcode_message?: string };
+}
+export interface Job extends JobFields {
   entities: { server_id?: string; nic_id?: string; sub_jobs_total?: number; sub_jobs?: SubJob[] };
-  job_id: string;
-  job_type: string;
-  begin_time: string | null;
-  end_time: string | null;
-  error_code: string | null;
-  fail_reason: string | null;
 }
 
 // ---------- ECS servers (§4.4–4.6)
