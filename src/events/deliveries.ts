@@ -16,15 +16,8 @@ import type { Delivery, DeliveryAttempt, DeliveryStatus, DeliveryTarget } from '
 const MAX_ATTEMPTS_KEPT = 100;
 const MAX_DEAD_KEPT = 10_000;
 
-export interface NewDelivery {
-  id: string;
-  event_id: string;
-  event_type: EventType;
-  target: DeliveryTarget;
-  subscription_id?: string;
-  url: string;
-  payload: string;
-}
+/** A delivery as the dispatcher creates it: the record's identity fields, plus the payload to send (kept apart). */
+export type NewDelivery = Pick<Delivery, 'id' | 'event_id' | 'event_type' | 'target' | 'subscription_id' | 'url'> & { payload: string };
 
 export type AttemptResult =
   | { status: 'pending'; next_attempt_at: string }
