@@ -32,7 +32,10 @@ export type ApiConfig = Pick<Config, 'api' | 'redis' | 'workflow' | 'events' | '
 
 export interface ApiDeps {
   logger: Logger;
-  /** The producer to enqueue with; when absent the server makes one on config.redis.url and closes it on close(). */
+  /**
+   * The producer to enqueue with (made with `callbackUrls: callbackUrlsMode(config)`); when absent the server
+   * makes one on config.redis.url and closes it on close().
+   */
   producer?: Producer;
   /** Prometheus registry shared with the rest of the process (default: a fresh one). */
   registry?: Registry;
@@ -43,6 +46,11 @@ export interface ApiDeps {
    * the server makes its own on the producer's connection (the same Redis keys).
    */
   webhooks?: WebhookRoutesDeps;
+}
+
+/** Without WEBHOOK_SECRET a callback_url could never be delivered (unsigned): the API refuses it (422). */
+export function callbackUrlsMode(config: Pick<Config, 'webhook'>): 'signed' | 'disabled' {
+  return config.webhook.secret === '' ? 'disabled' : 'signed';
 }
 
 export interface ApiServer {
@@ -65,6 +73,7 @@ export async function createApiServer(config: ApiConfig, deps: ApiDeps): Promise
       batchMaxItems: config.api.batchMaxItems,
       workflow: config.workflow,
       store: { streamMaxLen: config.events.streamMaxLen, recordRetentionDays: config.workflow.recordRetentionDays, stageCompletedEvents: config.events.stageCompleted },
+      callbackUrls: callbackUrlsMode(config),
     });
   const registry = deps.registry ?? new Registry();
   const metrics = createApiMetrics(registry);

@@ -57,6 +57,13 @@ export interface ProducerOptions {
   commandTimeoutMs?: number;
   /** How long a call waits for a (re)connecting Redis before REDIS_UNAVAILABLE (default 2000 ms). */
   readyWaitMs?: number;
+  /**
+   * 'signed' (default): callback_url is accepted (the service signs its deliveries with WEBHOOK_SECRET).
+   * 'disabled': a request or batch carrying a callback_url is refused with 422 CALLBACK_URL_NOT_SIGNABLE and
+   * nothing is written — what the API does when WEBHOOK_SECRET is empty (such deliveries could only be
+   * dead-lettered). A library user sharing the Redis passes 'disabled' when the service has no WEBHOOK_SECRET.
+   */
+  callbackUrls?: 'signed' | 'disabled';
 }
 
 export interface AttachOptions {
@@ -153,6 +160,7 @@ export function createProducer(options: ProducerOptions): Producer {
   }
 
   const enqueue = (records: readonly AttachmentRecord[]): Promise<void> => stageQueues.enqueueAttachments(records);
+  const callbacksDisabled = options.callbackUrls === 'disabled';
 
   /**
    * Claim an Idempotency-Key for `fresh` (SET NX). Returns undefined when the claim is ours, or the earlier
@@ -206,6 +214,7 @@ export function createProducer(options: ProducerOptions): Producer {
   const attach = (input: AttachmentRequest, opts: AttachOptions = {}): Promise<AttachResult> =>
     guarded(async () => {
       const request = validateAttachmentRequest(input);
+      if (callbacksDisabled && request.callback_url !== undefined) throw callbackUrlNotSignable('callback_url');
       const key = opts.idempotencyKey;
       if (key !== undefined) assertIdempotencyKey(key);
       const id = newAttachmentId();
@@ -247,6 +256,11 @@ export function createProducer(options: ProducerOptions): Producer {
         },
         { maxItems: batchMaxItems },
       );
+      if (callbacksDisabled) {
+        if (body.callback_url !== undefined) throw callbackUrlNotSignable('callback_url');
+        const index = body.items.findIndex((item) => item.callback_url !== undefined);
+        if (index >= 0) throw callbackUrlNotSignable(`items[${index}].callback_url`, index);
+      }
       const key = opts.idempotencyKey;
       if (key !== undefined) assertIdempotencyKey(key);
       const batchId = newBatchId();
@@ -343,6 +357,16 @@ export function batchItemId(batchId: string, i: number): string {
 
 function itemIds(batchId: string, total: number): string[] {
   return Array.from({ length: total }, (_, i) => batchItemId(batchId, i));
+}
+
+/** A callback_url on a service without WEBHOOK_SECRET: its deliveries could not be signed (changes nothing). */
+export function callbackUrlNotSignable(field: string, index?: number): AppError {
+  return new AppError(
+    'CALLBACK_URL_NOT_SIGNABLE',
+    `${field} cannot be used: WEBHOOK_SECRET is not configured on this service, so callback deliveries could not be signed; ` +
+      'set WEBHOOK_SECRET, or leave callback_url out and subscribe with POST /v1/webhooks',
+    { httpStatus: 422, details: { field, ...(index === undefined ? {} : { index }) } },
+  );
 }
 
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;

@@ -37,11 +37,12 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AttachmentRoutesOptions
         summary: 'Enqueue one attachment',
         description:
           'Validates the request (everything the cloud would reject, before any cloud call) and enqueues it. 202 with the new ' +
-          'attachment; 200 with the earlier one when the Idempotency-Key was seen with the same body; 409 with another body.',
+          'attachment; 200 with the earlier one when the Idempotency-Key was seen with the same body; 409 with another body. ' +
+          'A callback_url while the service has no WEBHOOK_SECRET → 422 CALLBACK_URL_NOT_SIGNABLE.',
         tags: ['attachments'],
         headers: IdempotencyHeaders,
         body: AttachmentRequestSchema,
-        response: { 200: AttachmentRecordSchema, 202: AttachmentRecordSchema, ...errors, 413: ErrorSchema, 415: ErrorSchema },
+        response: { 200: AttachmentRecordSchema, 202: AttachmentRecordSchema, ...errors, 413: ErrorSchema, 415: ErrorSchema, 422: ErrorSchema },
       },
     },
     async (request, reply) => {

@@ -41,11 +41,12 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
         summary: 'Enqueue a batch of attachments',
         description:
           'All items are validated first: one bad item rejects the batch (400, `details.index` names it) and nothing is enqueued. ' +
-          'More items than api.batchMaxItems → 413 BATCH_TOO_LARGE. Accepted batches are written atomically → 202.',
+          'More items than api.batchMaxItems → 413 BATCH_TOO_LARGE. A callback_url (the batch\'s or an item\'s) while the service has no ' +
+          'WEBHOOK_SECRET → 422 CALLBACK_URL_NOT_SIGNABLE. Accepted batches are written atomically → 202.',
         tags: ['batches'],
         headers: IdempotencyHeaders,
         body: BatchRequestSchema,
-        response: { 200: BatchAcceptedSchema, 202: BatchAcceptedSchema, ...errors, 413: ErrorSchema, 415: ErrorSchema },
+        response: { 200: BatchAcceptedSchema, 202: BatchAcceptedSchema, ...errors, 413: ErrorSchema, 415: ErrorSchema, 422: ErrorSchema },
       },
     },
     async (request, reply) => {

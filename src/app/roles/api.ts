@@ -7,7 +7,7 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config/types.js';
 import type { Logger } from '../../lib/logger.js';
-import { createApiServer, type ApiServer } from '../../api/server.js';
+import { callbackUrlsMode, createApiServer, type ApiServer } from '../../api/server.js';
 import type { ReadinessCheck } from '../../api/routes/health.js';
 import type { WebhookRoutesDeps } from '../../api/routes/webhooks.js';
 import { createProducer } from '../../queues/producer.js';
@@ -51,6 +51,7 @@ export function createApiRole(config: Config, deps: ApiRoleDeps): ApiRole {
         batchMaxItems: config.api.batchMaxItems,
         workflow: config.workflow,
         store: { streamMaxLen: config.events.streamMaxLen, recordRetentionDays: config.workflow.recordRetentionDays, stageCompletedEvents: config.events.stageCompleted },
+        callbackUrls: callbackUrlsMode(config),
       });
       server = await createApiServer(config, {
         logger: log,

@@ -105,7 +105,7 @@ export function createEventsRole(config: Config, deps: EventsRoleDeps): EventsRo
       });
       await worker.waitUntilReady();
       if (config.webhook.secret === '') {
-        log.warn({ code: 'WEBHOOK_SECRET_MISSING' }, 'WEBHOOK_SECRET is not set: callback_url deliveries cannot be signed and are dead-lettered');
+        log.warn({ code: 'WEBHOOK_SECRET_MISSING' }, 'WEBHOOK_SECRET is not set: the API refuses callback_url (422 CALLBACK_URL_NOT_SIGNABLE); callback deliveries written otherwise cannot be signed and are dead-lettered');
       }
       log.info({ consumer: dispatcher.consumer }, 'events role started: dispatcher and webhook worker');
     },
