@@ -8,6 +8,7 @@ import { createCloudClient, type ClosableCloudClient } from '../../../src/cloud/
 import { isCloudError } from '../../../src/cloud/errors.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { waitUntil } from '../../../src/lib/wait.js';
+import { cloudError, waitForJobEnd } from '../../helpers/cloud.js';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 
 let emu: TestEmulator;
@@ -22,15 +23,6 @@ after(async () => {
   await emu?.stop();
 });
 
-async function cloudError(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isCloudError(err), String(err));
-    return err;
-  }
-  assert.fail('expected a CloudError');
-}
 
 describe('cloud client against the emulator', () => {
   it('runs the whole attach and detach flow with every operation', async () => {
@@ -68,20 +60,14 @@ describe('cloud client against the emulator', () => {
     assert.equal((await client.showPort(port.id)).id, port.id);
 
     const { job_id } = await client.batchAddServerNics(server.id, [{ port_id: port.id }]);
-    const done = await waitUntil(async () => {
-      const j = await client.showJob(job_id);
-      return j.status === 'SUCCESS' || j.status === 'FAIL' ? j : undefined;
-    }, { timeoutMs: 5_000, what: 'attach job' });
+    const done = await waitForJobEnd(client, job_id, 'attach job');
     assert.equal(done.status, 'SUCCESS', JSON.stringify(done));
     assert.equal(done.entities.sub_jobs?.[0]?.entities.nic_id, port.id);
     const after = await client.listServerInterfaces(server.id);
     assert.ok(after.interfaceAttachments.some((i) => i.port_id === port.id));
 
     const detach = await client.batchDeleteServerNics(server.id, [port.id]);
-    const detached = await waitUntil(async () => {
-      const j = await client.showJob(detach.job_id);
-      return j.status === 'SUCCESS' || j.status === 'FAIL' ? j : undefined;
-    }, { timeoutMs: 5_000, what: 'detach job' });
+    const detached = await waitForJobEnd(client, detach.job_id, 'detach job');
     assert.equal(detached.status, 'SUCCESS');
     const gone = await client.deletePort(port.id).then(() => 'deleted', (err: unknown) => (isCloudError(err) && err.isNotFound ? 'already gone' : Promise.reject(err)));
     assert.ok(gone === 'deleted' || gone === 'already gone');

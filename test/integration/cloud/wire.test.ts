@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createCloudClient, type ClosableCloudClient } from '../../../src/cloud/create-client.js';
 import type { CallMeta, CloudClientOptions, CloudCredentials } from '../../../src/cloud/client.js';
-import { isCloudError, type CloudError } from '../../../src/cloud/errors.js';
 import { canonicalRequest, formatSdkDate, parseAuthorization, parseQuery, sha256Hex, signature } from '../../../src/cloud/signer.js';
 import type { OperationName } from '../../../src/cloud/types.js';
 import { manualClock } from '../../../src/lib/clock.js';
 import { createLogger, silentLogger } from '../../../src/lib/logger.js';
 import * as fx from '../../fixtures/cloud-responses.js';
+import { cloudError } from '../../helpers/cloud.js';
 import { startWireServer, type Recorded, type WireServer } from './wire-server.js';
 
 const AK = 'AKWIRETEST0000000001';
@@ -49,16 +49,6 @@ function client(over: Partial<CloudClientOptions> = {}, deps: Partial<Parameters
   );
   clients.push(c);
   return c;
-}
-
-async function rejects(p: Promise<unknown>): Promise<CloudError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isCloudError(err), `expected a CloudError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the call to fail');
 }
 
 /** Recompute the SDK-HMAC-SHA256 signature from the request as received, the way a gateway does. */
@@ -385,7 +375,7 @@ describe('answers that are not success', () => {
   it('a malformed 2xx body is a CLOUD_MALFORMED_RESPONSE naming the bad field', async () => {
     const c = client();
     vpc.handle(() => ({ status: 200, body: { vpc: { ...fx.vpc(), status: 'PENDING' } } }));
-    const err = await rejects(c.showVpc(fx.VPC_ID));
+    const err = await cloudError(c.showVpc(fx.VPC_ID));
     assert.equal(err.code, 'CLOUD_MALFORMED_RESPONSE');
     assert.equal(err.kind, 'malformed');
     assert.match(err.message, /\/vpc\/status/);
@@ -396,11 +386,11 @@ describe('answers that are not success', () => {
   it('a non-JSON 2xx body and a missing root key are malformed too', async () => {
     const c = client();
     ecs.handle(() => ({ status: 200, body: '<html>ok</html>' }));
-    assert.equal((await rejects(c.showJob(fx.JOB_ID))).code, 'CLOUD_MALFORMED_RESPONSE');
+    assert.equal((await cloudError(c.showJob(fx.JOB_ID))).code, 'CLOUD_MALFORMED_RESPONSE');
     ecs.handle(() => ({ status: 200, body: { servers: fx.server() } }));
-    assert.match((await rejects(c.showServer(fx.SERVER_ID))).message, /\/server/);
+    assert.match((await cloudError(c.showServer(fx.SERVER_ID))).message, /\/server/);
     vpc.handle(() => ({ status: 201, body: { port: { ...fx.port(), fixed_ips: 'nope' } } }));
-    const err = await rejects(c.createPort({ network_id: fx.SUBNET_ID }));
+    const err = await cloudError(c.createPort({ network_id: fx.SUBNET_ID }));
     assert.equal(err.code, 'CLOUD_MALFORMED_RESPONSE');
     assert.equal(err.outcomeUnknown, true, 'the create may have happened');
   });
@@ -408,18 +398,18 @@ describe('answers that are not success', () => {
   it('an unexpected success code is an error (CreatePort answering 200, DeleteVpc answering 200)', async () => {
     const c = client();
     vpc.handle(() => ({ status: 200, body: { port: fx.port() } }));
-    const err = await rejects(c.createPort({ network_id: fx.SUBNET_ID }));
+    const err = await cloudError(c.createPort({ network_id: fx.SUBNET_ID }));
     assert.equal(err.code, 'CLOUD_UNEXPECTED_STATUS');
     assert.equal(err.cloudHttpStatus, 200);
     assert.equal(err.outcomeUnknown, true);
     vpc.handle(() => ({ status: 200, body: {} }));
-    assert.equal((await rejects(c.deleteVpc(fx.VPC_ID))).code, 'CLOUD_UNEXPECTED_STATUS');
+    assert.equal((await cloudError(c.deleteVpc(fx.VPC_ID))).code, 'CLOUD_UNEXPECTED_STATUS');
   });
 
   it('an error answer carries status, cloud code, message and the X-Request-Id header', async () => {
     const c = client();
     vpc.handle(() => ({ status: 404, body: { code: 'VPC.0003', message: 'VPC does not exist' }, headers: { 'X-Request-Id': 'abc123def456' } }));
-    const err = await rejects(c.deleteVpc(fx.VPC_ID));
+    const err = await cloudError(c.deleteVpc(fx.VPC_ID));
     assert.equal(err.code, 'CLOUD_NOT_FOUND');
     assert.equal(err.isNotFound, true);
     assert.equal(err.cloudHttpStatus, 404);
@@ -432,7 +422,7 @@ describe('answers that are not success', () => {
   it('does not follow redirects (credentials stay on the configured host)', async () => {
     const c = client();
     ecs.handle(() => ({ status: 302, headers: { Location: 'http://127.0.0.1:1/elsewhere' } }));
-    const err = await rejects(c.showJob(fx.JOB_ID));
+    const err = await cloudError(c.showJob(fx.JOB_ID));
     assert.equal(err.code, 'CLOUD_UNEXPECTED_STATUS');
     assert.equal(ecs.requests.length, 1);
   });
@@ -453,7 +443,7 @@ describe('retries', () => {
   it('gives up on a GET after getRetries + 1 attempts', async () => {
     const c = client({ getRetries: 2 });
     ecs.handle(() => ({ status: 500, body: { error: { code: 'Ecs.9999', message: 'internal' } } }));
-    const err = await rejects(c.showServer(fx.SERVER_ID));
+    const err = await cloudError(c.showServer(fx.SERVER_ID));
     assert.equal(err.code, 'CLOUD_UNAVAILABLE');
     assert.equal(ecs.requests.length, 3);
   });
@@ -461,7 +451,7 @@ describe('retries', () => {
   it('does not retry a GET on a terminal 4xx', async () => {
     const c = client();
     ecs.handle(() => ({ status: 400, body: { error: { code: 'Ecs.0307', message: 'port query failed' } } }));
-    assert.equal((await rejects(c.listServerInterfaces(fx.SERVER_ID))).cloudCode, 'Ecs.0307');
+    assert.equal((await cloudError(c.listServerInterfaces(fx.SERVER_ID))).cloudCode, 'Ecs.0307');
     assert.equal(ecs.requests.length, 1);
   });
 
@@ -475,7 +465,7 @@ describe('retries', () => {
   it('hands a long Retry-After back to the caller instead of sleeping on it', async () => {
     const c = client();
     vpc.handle(() => ({ status: 429, body: { error_code: 'APIGW.0308', error_msg: 'over ratelimit' }, headers: { 'Retry-After': '60' } }));
-    const err = await rejects(c.listVpcs());
+    const err = await cloudError(c.listVpcs());
     assert.equal(err.code, 'CLOUD_THROTTLED');
     assert.equal(err.retryAfterMs, 60_000);
     assert.equal(vpc.requests.length, 1);
@@ -484,13 +474,13 @@ describe('retries', () => {
   it('never retries a POST, even on 503 or 429', async () => {
     const c = client();
     vpc.handle(() => ({ status: 503, body: { code: 'VPC.0105', message: 'backend error' } }));
-    const err = await rejects(c.createVpc({ name: 'x' }));
+    const err = await cloudError(c.createVpc({ name: 'x' }));
     assert.equal(err.code, 'CLOUD_UNAVAILABLE');
     assert.equal(err.retryable, true);
     assert.equal(err.outcomeUnknown, false, 'an error answer means the create did not happen');
     assert.equal(vpc.requests.length, 1);
     ecs.handle(() => ({ status: 429, body: { error_code: 'APIGW.0308', error_msg: 'x' }, headers: { 'Retry-After': '0' } }));
-    await rejects(c.batchAddServerNics(fx.SERVER_ID, [{ port_id: fx.PORT_ID }]));
+    await cloudError(c.batchAddServerNics(fx.SERVER_ID, [{ port_id: fx.PORT_ID }]));
     assert.equal(ecs.requests.length, 1);
   });
 });
@@ -500,7 +490,7 @@ describe('timeouts and network errors', () => {
     const c = client({ timeoutMs: 150 });
     ecs.handle(() => 'hang');
     const started = Date.now();
-    const err = await rejects(c.batchAddServerNics(fx.SERVER_ID, [{ port_id: fx.PORT_ID }]));
+    const err = await cloudError(c.batchAddServerNics(fx.SERVER_ID, [{ port_id: fx.PORT_ID }]));
     assert.equal(err.code, 'CLOUD_TIMEOUT');
     assert.equal(err.kind, 'timeout');
     assert.equal(err.retryable, true);
@@ -512,7 +502,7 @@ describe('timeouts and network errors', () => {
   it('a GET that gets no answer times out with a known outcome and is retried', async () => {
     const c = client({ timeoutMs: 100, getRetries: 1 });
     ecs.handle(() => 'hang');
-    const err = await rejects(c.showJob(fx.JOB_ID));
+    const err = await cloudError(c.showJob(fx.JOB_ID));
     assert.equal(err.code, 'CLOUD_TIMEOUT');
     assert.equal(err.outcomeUnknown, false);
     assert.equal(ecs.requests.length, 2);
@@ -523,7 +513,7 @@ describe('timeouts and network errors', () => {
     const deadUrl = dead.url;
     await dead.close();
     const c = client({ vpcEndpoint: deadUrl, getRetries: 0 });
-    const err = await rejects(c.createPort({ network_id: fx.SUBNET_ID }));
+    const err = await cloudError(c.createPort({ network_id: fx.SUBNET_ID }));
     assert.equal(err.code, 'CLOUD_NETWORK');
     assert.equal(err.kind, 'network');
     assert.equal(err.retryable, true);
@@ -537,7 +527,7 @@ describe('timeouts and network errors', () => {
     const ac = new AbortController();
     const p = c.showServer(fx.SERVER_ID, { signal: ac.signal });
     ac.abort();
-    const err = await rejects(p);
+    const err = await cloudError(p);
     assert.equal(err.code, 'CLOUD_ABORTED');
   });
 });
@@ -598,7 +588,7 @@ describe('logging', () => {
     vpc.handle(() => ({ status: 201, body: { port: fx.port() }, headers: { 'X-Request-Id': 'log-req-1' } }));
     await c.createPort({ network_id: fx.SUBNET_ID });
     ecs.handle(() => ({ status: 404, body: { error: { code: 'Ecs.0114', message: 'The ECS does not exist' } }, headers: { 'X-Request-Id': 'log-req-2' } }));
-    await rejects(c.showServer(fx.SERVER_ID));
+    await cloudError(c.showServer(fx.SERVER_ID));
 
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(entries.length, 2, lines.join('\n'));

@@ -4,21 +4,12 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCloudClient, isCloudError, type ClosableCloudClient, type CloudError } from '../../../src/cloud/index.js';
+import { createCloudClient, type ClosableCloudClient, type CloudError } from '../../../src/cloud/index.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { waitUntil } from '../../../src/lib/wait.js';
 import type { ServerDetail } from '../../../src/cloud/types.js';
+import { cloudError, waitForJobEnd } from '../../helpers/cloud.js';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
-
-async function cloudError(p: Promise<unknown>): Promise<CloudError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isCloudError(err), `a CloudError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the call to fail');
-}
 
 function expectCode(err: CloudError, code: string, cloudCode: string | undefined, status: number | undefined, retryable: boolean): void {
   assert.equal(err.code, code, err.message);
@@ -63,13 +54,7 @@ describe('the project client runs the attach flow', () => {
     const port = await client.createPort({ network_id: subnet.id, name: 'att-1', fixed_ips: [{ ip_address: '10.20.1.9', subnet_id: subnet.neutron_subnet_id }] });
     assert.equal(port.status, 'DOWN');
     const { job_id } = await client.batchAddServerNics(server.id, [{ port_id: port.id }]);
-    const job = await waitUntil(
-      async () => {
-        const j = await client.showJob(job_id);
-        return j.status === 'SUCCESS' || j.status === 'FAIL' ? j : undefined;
-      },
-      { timeoutMs: 5000, intervalMs: 20 },
-    );
+    const job = await waitForJobEnd(client, job_id);
     assert.equal(job.status, 'SUCCESS');
     assert.equal(job.entities.sub_jobs?.[0]?.entities.nic_id, port.id);
     const ifs = await client.listServerInterfaces(server.id);
@@ -210,13 +195,7 @@ describe('the project client under faults', () => {
     const port = await client.createPort({ network_id: await readySubnetOf(server) });
     await t.control.configure({ faults: { job_fail_rate: 1 } });
     const { job_id } = await client.batchAddServerNics(server.id, [{ port_id: port.id }]);
-    const job = await waitUntil(
-      async () => {
-        const j = await client.showJob(job_id);
-        return j.status === 'FAIL' || j.status === 'SUCCESS' ? j : undefined;
-      },
-      { timeoutMs: 5000, intervalMs: 20 },
-    );
+    const job = await waitForJobEnd(client, job_id);
     assert.equal(job.status, 'FAIL');
     assert.equal(job.error_code, 'Ecs.0217');
     assert.ok(job.fail_reason);
