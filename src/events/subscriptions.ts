@@ -36,6 +36,12 @@ export interface SubscriptionStore {
   /** Enabled subscriptions whose filter matches the event type. */
   matching(type: EventType): Promise<Subscription[]>;
   disable(id: string, reason: string): Promise<void>;
+  /**
+   * Re-enables a subscription (disabled by a 410 or a long failing run, or enabled already) and resets its
+   * failure window (failing_since), so it gets deliveries again and has the full disableAfterHours before it can
+   * be disabled again. Undefined when there is no such subscription.
+   */
+  enable(id: string): Promise<PublicSubscription | undefined>;
   /** A failed attempt: starts the failing run, and disables when it has lasted disableAfterHours. Returns true when it disabled. */
   noteFailure(id: string): Promise<boolean>;
   noteSuccess(id: string): Promise<void>;
@@ -97,6 +103,13 @@ if not since then
   since = ARGV[1]
 end
 return since`;
+
+// Only when it exists (a concurrent delete must not resurrect a partial hash).
+const ENABLE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'enabled', '1')
+redis.call('HDEL', KEYS[1], 'disabled_at', 'disabled_reason', 'failing_since')
+return 1`;
 
 const SWAP_SECRETS = `
 if redis.call('HGET', KEYS[1], 'secrets') ~= ARGV[1] then return 0 end
@@ -224,6 +237,13 @@ export function createSubscriptionStore(deps: SubscriptionStoreDeps): Subscripti
     },
 
     disable,
+
+    async enable(id) {
+      if (!isSubscriptionId(id)) return undefined;
+      if (Number(await redis.eval(ENABLE, 1, subKey(id))) !== 1) return undefined;
+      const sub = await getFull(id);
+      return sub ? toPublic(sub) : undefined;
+    },
 
     async noteFailure(id) {
       const now = clock.now();

@@ -8,6 +8,7 @@
  *   GET    /v1/webhooks/{id}                             one (no secret)
  *   DELETE /v1/webhooks/{id}                             204
  *   POST   /v1/webhooks/{id}/rotate-secret               new secret; the old one signs until the overlap ends
+ *   POST   /v1/webhooks/{id}/enable                      re-enable a disabled subscription (failure window reset)
  *   GET    /v1/webhooks/{id}/deliveries                  its deliveries with their attempts (?status=dead…)
  *   GET    /v1/webhooks/dead-letters                     every dead delivery (callback_url ones too)
  *   GET    /v1/webhooks/deliveries/{delivery_id}         one delivery
@@ -160,6 +161,26 @@ export function webhookRoutes(deps: WebhookRoutesDeps): FastifyPluginAsync {
         const rotated = await subscriptions.rotateSecret(req.params.id);
         if (!rotated) throw notFound(req.params.id);
         return rotated;
+      },
+    );
+
+    app.post<{ Params: Static<typeof IdParams> }>(
+      '/v1/webhooks/:id/enable',
+      {
+        schema: {
+          tags,
+          summary: 'Re-enable a subscription (disabled by a 410 or by failing too long)',
+          description:
+            'It gets deliveries of events from now on (deliveries cancelled or dead-lettered meanwhile can be replayed) and its failure ' +
+            'window starts afresh (failing_since cleared). Enabling an enabled subscription changes nothing else.',
+          params: IdParams,
+          response: { 200: SubscriptionSchema },
+        },
+      },
+      async (req) => {
+        const sub = await subscriptions.enable(req.params.id);
+        if (!sub) throw notFound(req.params.id);
+        return sub;
       },
     );
 

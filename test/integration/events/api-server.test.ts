@@ -133,6 +133,7 @@ describe('events routes in the API server', () => {
     for (const [path, method] of [
       ['/v1/webhooks', 'post'],
       ['/v1/webhooks/{id}/rotate-secret', 'post'],
+      ['/v1/webhooks/{id}/enable', 'post'],
       ['/v1/webhooks/{id}/deliveries', 'get'],
       ['/v1/webhooks/deliveries/{delivery_id}/replay', 'post'],
       ['/v1/webhooks/dead-letters', 'get'],
