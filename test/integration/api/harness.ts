@@ -11,16 +11,12 @@ import { silentLogger } from '../../../src/lib/logger.js';
 import { WORKFLOW_QUEUES } from '../../../src/queues/stage-queues.js';
 import type { Config } from '../../../src/config/types.js';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
+import { requestJson, type JsonResponse } from '../../helpers/http.js';
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 
 export const TEST_KEY = 'test-key';
 
-export interface CallResult<T = Record<string, unknown>> {
-  status: number;
-  headers: Headers;
-  body: T;
-  text: string;
-}
+export type CallResult<T = Record<string, unknown>> = JsonResponse<T>;
 
 export interface CallOptions {
   body?: unknown;
@@ -70,26 +66,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     emulator,
     workers,
     api,
-    async call<T>(method: string, path: string, o: CallOptions = {}): Promise<CallResult<T>> {
-      const headers: Record<string, string> = { ...(o.headers ?? {}) };
-      const key = o.key === undefined ? TEST_KEY : o.key;
-      if (key !== null) headers.authorization = `Bearer ${key}`;
-      let body: string | undefined;
-      if (o.raw !== undefined) body = o.raw;
-      else if (o.body !== undefined) {
-        body = JSON.stringify(o.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      const res = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
-      const text = await res.text();
-      let parsed: unknown = undefined;
-      try {
-        parsed = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, headers: res.headers, body: parsed as T, text };
-    },
+    call: <T>(method: string, path: string, { key = TEST_KEY, ...o }: CallOptions = {}): Promise<CallResult<T>> =>
+      requestJson<T>(url, method, path, { ...o, bearer: key }),
     async enqueued() {
       let total = 0;
       for (const q of queues) {

@@ -8,6 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { createApiServer, type ApiServer } from '../../../src/api/server.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { waitUntil } from '../../../src/lib/wait.js';
+import { requestJson } from '../../helpers/http.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook-receiver.js';
 import { attachmentEvent, startHarness, type DeliveryView, type Harness } from './harness.js';
 
@@ -34,14 +35,7 @@ describe('events routes in the API server', () => {
     await rx.close();
   });
 
-  const call = async <T>(method: string, path: string, body?: unknown, key: string | null = KEY): Promise<{ status: number; body: T }> => {
-    const headers: Record<string, string> = {};
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const text = await res.text();
-    return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
-  };
+  const call = <T>(method: string, path: string, body?: unknown, key: string | null = KEY) => requestJson<T>(url, method, path, { body, bearer: key });
   type Err = { error: { code: string; message: string; details: Record<string, unknown> } };
 
   it('requires the API key', async () => {

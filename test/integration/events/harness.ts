@@ -16,6 +16,7 @@ import { createLogger } from '../../../src/lib/logger.js';
 import { createKeys, type Keys } from '../../../src/workflow/keys.js';
 import type { AttachmentRecord, CompletionEvent, EventType } from '../../../src/workflow/types.js';
 import { randomUUID } from 'node:crypto';
+import { requestJson } from '../../helpers/http.js';
 import { dropPrefix, freshPrefix, TEST_REDIS_URL } from '../../helpers/redis.js';
 
 export interface Harness {
@@ -83,14 +84,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     app,
     baseUrl,
     logs: () => lines.join(''),
-    async api<T>(method: string, path: string, body?: unknown) {
-      const res = await fetch(`${baseUrl}${path}`, {
-        method,
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
-    },
+    api: <T>(method: string, path: string, body?: unknown) => requestJson<T>(baseUrl, method, path, { body }),
     async addEvent(event) {
       return (await redis.xadd(keys.events(), 'MAXLEN', '~', config.events.streamMaxLen, '*', 'event', JSON.stringify(event))) as string;
     },
