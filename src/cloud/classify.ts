@@ -23,6 +23,7 @@
  * Malformed answers are not retryable: the cloud carried the call out (2xx) and retrying a GET gets the same
  * body; for a create, `outcomeUnknown` tells the caller to look the resource up.
  */
+import { parseRetryAfter } from '../lib/backoff.js';
 import { CloudError, type CloudErrorKind } from './errors.js';
 import type { OperationName } from './types.js';
 
@@ -118,15 +119,8 @@ export function headerValue(headers: HeaderSource | undefined, name: string): st
   return str(Array.isArray(v) ? v[0] : v);
 }
 
-/** Retry-After as delta-seconds or an HTTP-date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
-}
+/** Retry-After (delta-seconds or HTTP-date) as ms; shared with the webhook deliveries, so it lives in lib. */
+export { parseRetryAfter };
 
 function errorCodeOf(err: unknown): string | undefined {
   if (!isObject(err) && !(err instanceof Error)) return undefined;

@@ -11,7 +11,7 @@
  */
 import fetch, { type Response } from 'node-fetch';
 import type { Config } from '../config/types.js';
-import { parseDurationList } from '../lib/backoff.js';
+import { parseDurationList, parseRetryAfter } from '../lib/backoff.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { isAppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -46,15 +46,6 @@ export interface DeliveryRunnerDeps {
   clock?: Clock;
   random?: () => number;
   resolve?: Resolver;
-}
-
-/** Retry-After as ms: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
 /** The delay before attempt `failures + 1`, or undefined when the schedule is exhausted. */

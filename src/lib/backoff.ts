@@ -31,3 +31,16 @@ export function parseDuration(text: string): number {
   }
   return Math.round(Number(m[1]) * (UNITS[m[2]] ?? 1));
 }
+
+/**
+ * An HTTP Retry-After value as milliseconds from `now`: delta-seconds or an HTTP-date (RFC 9110 §10.2.3), a date in
+ * the past → 0. Undefined when absent (null from fetch's Headers.get, undefined from a header record) or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}

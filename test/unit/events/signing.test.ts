@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { generateSecret, secretKey, signatureFor, signedHeaders } from '../../../src/events/signing.js';
-import { parseRetryAfter, retryDelay } from '../../../src/events/delivery.js';
+import { retryDelay } from '../../../src/events/delivery.js';
+import { parseRetryAfter } from '../../../src/lib/backoff.js';
 
 describe('webhook signing', () => {
   it('matches the Standard Webhooks example vector', () => {
