@@ -3,6 +3,7 @@
  * PUT /_emulator/config bodies (a bad patch changes nothing).
  */
 import type { EmulatorFaults, EmulatorLimits, EmulatorTimings, JobDurations } from './types.js';
+import { isObject } from './validate.js';
 
 /** Realistic defaults (huawei-cloud-api.md §7; real durations UNVERIFIED). Tests set zeros. */
 export const DEFAULT_TIMINGS: EmulatorTimings = {
@@ -41,7 +42,6 @@ export function defaultLimits(region: string): EmulatorLimits {
   };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNonNegative = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isRate = (v: unknown): v is number => isNonNegative(v) && v <= 1;
 
