@@ -5,23 +5,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { manualClock } from '../../../src/lib/clock.js';
 import { canonicalRequest, formatSdkDate, sha256Hex, signature } from '../../../src/cloud/signer.js';
+import { signingVectors as fixture } from '../../helpers/signing-vectors.js';
 import { rawRequest, signedClient, startSigned, type SignedEmulator } from './signed-fetch.js';
-
-interface Vector {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  authorization: string;
-}
-const fixture = JSON.parse(readFileSync(new URL('../../fixtures/sdk-signing-vectors.json', import.meta.url), 'utf8')) as {
-  access_key: string;
-  secret_key: string;
-  vectors: Vector[];
-};
 
 function assertGatewayError(r: { status: number; body: any; headers: Headers }, status: number, code: string): void { // eslint-disable-line @typescript-eslint/no-explicit-any
   assert.equal(r.status, status);

@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
   EMPTY_BODY_SHA256,
   canonicalQuery,
@@ -16,30 +15,7 @@ import {
   signRequest,
   signature,
 } from '../../../src/cloud/signer.js';
-
-interface NodeVector {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  authorization: string;
-}
-interface GoVector {
-  access_key: string;
-  secret_key: string;
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  signed_headers: string;
-  signature: string;
-}
-const fixture = JSON.parse(readFileSync(new URL('../../fixtures/sdk-signing-vectors.json', import.meta.url), 'utf8')) as {
-  access_key: string;
-  secret_key: string;
-  vectors: NodeVector[];
-  go_sdk_vectors: GoVector[];
-};
+import { signingVectors as fixture } from '../../helpers/signing-vectors.js';
 
 const AK = 'AKTESTEXAMPLE0000001';
 const SK = 'SKtestExampleSecretKey0000000000000000001';
