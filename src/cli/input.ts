@@ -165,15 +165,18 @@ export function requestsFromJson(text: string): InputItem[] {
   return out;
 }
 
-/** Read a batch file: CSV by extension (.csv) or content (no leading { or [), JSON lines / JSON otherwise. */
-export async function readRequestsFile(path: string): Promise<InputItem[]> {
-  let text: string;
+/** A file's text; a file that cannot be read is a usage error naming it (ENOENT, EACCES, …). */
+async function readText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  text = text.replace(/^\uFEFF/, '');
+}
+
+/** Read a batch file: CSV by extension (.csv) or content (no leading { or [), JSON lines / JSON otherwise. */
+export async function readRequestsFile(path: string): Promise<InputItem[]> {
+  const text = (await readText(path)).replace(/^\uFEFF/, '');
   const ext = extname(path).toLowerCase();
   const looksJson = /^\s*[[{]/.test(text);
   const items = ext === '.csv' || (!looksJson && ext !== '.jsonl' && ext !== '.ndjson' && ext !== '.json') ? requestsFromCsv(text) : requestsFromJson(text);
@@ -183,12 +186,7 @@ export async function readRequestsFile(path: string): Promise<InputItem[]> {
 
 /** `submit --file req.json`: one JSON object. */
 export async function readRequestFile(path: string): Promise<AttachmentRequest> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const text = await readText(path);
   try {
     const doc = JSON.parse(text) as unknown;
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('expected one JSON object');
