@@ -3,6 +3,9 @@
  * terminal (failed or cancelled) attachment and writes its progress and result into record.cleanup:
  * wait → progress written, job delayed (no attempt burnt); done → result written, lease released;
  * errors → ./error-policy.ts as for stages, and when cleanup gives up, cleanup.status = failed with the error.
+ * Safe to run again for the same attachment (the reconciler re-adds a cleanup job it finds missing or stale,
+ * ./reconciler.ts): it returns at once when record.cleanup says done, runCleanup checks before every delete
+ * and resumes from the progress in record.cleanup, and the server lease is released only by its owner.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { createCallCollector, instrumentClient } from '../workflow/instrumented-client.js';

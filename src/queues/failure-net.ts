@@ -3,7 +3,8 @@
  * stalled more than maxStalledCount times, or failed outside the processor) ends the attachment as failed
  * (STAGE_STALLED / STAGE_RETRIES_EXHAUSTED), releases its server lease and adds its cleanup. Installed on
  * every workflow worker (./workers.ts), and used by the reconciler (./reconciler.ts) for a failed job whose
- * 'failed' handler never ran (the process died in between).
+ * 'failed' handler never ran (the process died in between). A death between the terminal transition and the
+ * cleanup add is the reconciler's too: it adds the cleanup of failed/cancelled records that lack one.
  */
 import type { Worker } from 'bullmq';
 import { isTerminalStatus } from '../workflow/record-store.js';
