@@ -97,7 +97,7 @@ export const schema: SchemaOf<Omit<Config, 'emulator'>> & { emulator: SchemaOf<O
     serverLeaseTtlMs: { doc: 'Expiry of the per-server attach lease, in ms (renewed while held).', format: 'positive-int', default: 30_000, env: 'SERVER_LEASE_TTL_MS' },
     lockTtlMs: { doc: 'Expiry of the per-key find-or-create lock (VPC/subnet), in ms.', format: 'positive-int', default: 30_000, env: 'CREATE_LOCK_TTL_MS' },
     reconcileIntervalMs: {
-      doc: 'How often one workers process looks for queued/running attachments whose stage job is missing (a crash between a record write and its job add) and adds it again, in ms.',
+      doc: 'How often one workers process looks for attachments whose stage job (queued/running) or cleanup job (failed/cancelled) was lost in a crash, and adds it again, in ms.',
       format: 'positive-int',
       default: 30_000,
       env: 'RECONCILE_INTERVAL_MS',

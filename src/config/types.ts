@@ -48,7 +48,7 @@ export interface Config {
     waitDelayMs: number;
     serverLeaseTtlMs: number;
     lockTtlMs: number;
-    /** How often one workers process sweeps for attachments whose stage job is missing (./queues/reconciler.ts). */
+    /** How often one workers process sweeps for lost stage jobs and lost cleanup jobs (src/queues/reconciler.ts). */
     reconcileIntervalMs: number;
     /** Only attachments unchanged for this long are repaired. */
     reconcileAfterMs: number;
