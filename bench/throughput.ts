@@ -1,0 +1,218 @@
+/**
+ * Benchmark: end-to-end attachments per second into an existing subnet, on the emulator with zero timings,
+ * against a bare baseline measured in the same run:
+ *
+ *   pipeline  the real thing: the producer library writes the records and the first jobs (batches of 1,000),
+ *             the workflow workers (startWorkflowWorkers, default concurrency) run network → subnet → port →
+ *             attach → poll with records, locks, leases, the shared rate limiter and completion events;
+ *   baseline  a raw BullMQ chain of five queues with the same concurrency whose processors only make the
+ *             minimal calls of the documented flow — CreatePort, BatchAddServerNics, ShowJob — with the same
+ *             cloud client against the same emulator, and add the next job: no records, locks, leases or events.
+ *
+ * One attachment per server (so the per-server lease never makes anyone wait: what is measured is cost, not
+ * queueing). The emulator runs in its own process and is reset before each round; both sides use a private
+ * redis-server. Rounds alternate (baseline, pipeline) after a warm-up of each; the figure is the median.
+ *
+ *   npx tsx bench/throughput.ts [--attachments 1000] [--rounds 3]     → bench/results/throughput.json
+ */
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createCloudClient } from '../src/cloud/create-client.js';
+import type { ServerDetail } from '../src/cloud/types.js';
+import { loadConfig } from '../src/config/load.js';
+import type { Config } from '../src/config/types.js';
+import { silentLogger } from '../src/lib/logger.js';
+import { createProducer } from '../src/queues/producer.js';
+import { startWorkflowWorkers } from '../src/queues/workers.js';
+import { createKeys } from '../src/workflow/keys.js';
+import type { AttachmentRequest } from '../src/workflow/types.js';
+import { arg, createServers, median, round, startChildEmulator, startRedis, waitFor, writeResult, type ChildEmulator } from './lib.js';
+
+const STAGES = ['network', 'subnet', 'port', 'attach', 'poll'] as const;
+type Stage = (typeof STAGES)[number];
+
+interface Target {
+  server: ServerDetail;
+  subnetId: string;
+}
+
+/** Servers in VPCs of 200, and in each VPC an existing /20 subnet for the new NICs. */
+async function prepare(em: ChildEmulator, n: number): Promise<Target[]> {
+  await em.control.reset();
+  const servers = await createServers(em, n);
+  const cloud = createCloudClient(em.cloudOptions, { logger: silentLogger() });
+  const subnets = new Map<string, string>();
+  try {
+    for (const s of servers) {
+      const vpcId = s.metadata.vpc_id as string;
+      if (subnets.has(vpcId)) continue;
+      const subnet = await cloud.createSubnet({ name: `nics-${subnets.size}`, cidr: '192.168.16.0/20', gateway_ip: '192.168.16.1', vpc_id: vpcId });
+      subnets.set(vpcId, subnet.id);
+    }
+  } finally {
+    cloud.close();
+  }
+  return servers.map((server) => ({ server, subnetId: subnets.get(server.metadata.vpc_id as string) as string }));
+}
+
+async function totalCalls(em: ChildEmulator): Promise<number> {
+  return Object.values((await em.control.state()).calls).reduce((a, b) => a + b, 0);
+}
+
+function benchConfig(url: string, prefix: string): Config {
+  return loadConfig({ env: { APP_ENV: 'production' }, overrides: { redis: { url, prefix }, log: { level: 'silent' }, cloud: { rateLimitRps: 1_000_000 } } });
+}
+
+/** The real pipeline: producer + workflow workers. Returns attachments/s and cloud calls per attachment. */
+async function runPipeline(em: ChildEmulator, redisUrl: string, targets: Target[], round_: string): Promise<{ perS: number; calls: number }> {
+  const prefix = `{tp-${round_}}`;
+  const config = benchConfig(redisUrl, prefix);
+  const workers = startWorkflowWorkers(config, { logger: silentLogger(), cloudOptions: em.cloudOptions });
+  await workers.waitUntilReady();
+  const producer = createProducer({ redis: redisUrl, prefix, workflow: config.workflow, batchMaxItems: 1000 });
+  const probe = new Redis(redisUrl);
+  const keys = createKeys(prefix);
+  const calls0 = await totalCalls(em);
+  try {
+    const items: AttachmentRequest[] = targets.map((t) => ({ server_id: t.server.id, subnet: { id: t.subnetId } }));
+    const t0 = performance.now();
+    for (let i = 0; i < items.length; i += 1000) await producer.attachBatch(items.slice(i, i + 1000));
+    await waitFor(
+      async () => {
+        const [ok, failed] = await Promise.all([probe.zcard(keys.byStatus('succeeded')), probe.zcard(keys.byStatus('failed'))]);
+        if (failed > 0) throw new Error(`${failed} attachments failed in the pipeline round`);
+        return ok === items.length ? true : undefined;
+      },
+      600_000,
+      'the pipeline round',
+      10,
+    );
+    const ms = performance.now() - t0;
+    return { perS: (items.length / ms) * 1000, calls: ((await totalCalls(em)) - calls0) / items.length };
+  } finally {
+    await producer.close();
+    await workers.close();
+    probe.disconnect();
+  }
+}
+
+interface BaseData {
+  server_id: string;
+  subnet_id: string;
+  port_id?: string;
+  job_id?: string;
+}
+
+/** The bare chain: five raw BullMQ queues, only CreatePort, BatchAddServerNics and ShowJob. */
+async function runBaseline(em: ChildEmulator, redisUrl: string, targets: Target[], round_: string, config: Config): Promise<{ perS: number; calls: number }> {
+  const prefix = `{tb-${round_}}`;
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const cloud = createCloudClient(em.cloudOptions, { logger: silentLogger() });
+  const jobOpts = { removeOnComplete: { age: 3_600, count: 1_000 }, removeOnFail: { age: 7 * 86_400, count: 10_000 }, attempts: 10, backoff: { type: 'fixed', delay: 50 } };
+  const queues = Object.fromEntries(STAGES.map((s) => [s, new Queue<BaseData>(`b-${s}`, { connection, prefix, defaultJobOptions: jobOpts })])) as Record<Stage, Queue<BaseData>>;
+  let done = 0;
+  const processors: Record<Stage, (job: Job<BaseData>) => Promise<void>> = {
+    network: async (job) => {
+      await queues.subnet.add('subnet', job.data, { jobId: `${job.id ?? ''}.s` });
+    },
+    subnet: async (job) => {
+      await queues.port.add('port', job.data, { jobId: `${job.id ?? ''}.p` });
+    },
+    port: async (job) => {
+      const port = await cloud.createPort({ network_id: job.data.subnet_id, name: `base-${job.id ?? ''}` });
+      await queues.attach.add('attach', { ...job.data, port_id: port.id }, { jobId: `${job.id ?? ''}.a` });
+    },
+    attach: async (job) => {
+      const accepted = await cloud.batchAddServerNics(job.data.server_id, [{ port_id: job.data.port_id as string }]);
+      await queues.poll.add('poll', { ...job.data, job_id: accepted.job_id }, { jobId: `${job.id ?? ''}.j` });
+    },
+    poll: async (job) => {
+      for (;;) {
+        const status = (await cloud.showJob(job.data.job_id as string)).status;
+        if (status === 'SUCCESS') return;
+        if (status === 'FAIL') throw new Error('ECS job failed');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  };
+  const workers = STAGES.map((s) => new Worker<BaseData>(`b-${s}`, processors[s], { connection, prefix, concurrency: config.workers.concurrency[s], removeOnComplete: jobOpts.removeOnComplete }));
+  workers[4]?.on('completed', () => {
+    done += 1;
+  });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const calls0 = await totalCalls(em);
+  try {
+    const t0 = performance.now();
+    for (let i = 0; i < targets.length; i += 1000) {
+      await queues.network.addBulk(
+        targets.slice(i, i + 1000).map((t, j) => ({ name: 'network', data: { server_id: t.server.id, subnet_id: t.subnetId }, opts: { jobId: `b${round_}-${i + j}` } })),
+      );
+    }
+    await waitFor(() => (done >= targets.length ? true : undefined), 600_000, 'the baseline round', 10);
+    const ms = performance.now() - t0;
+    return { perS: (targets.length / ms) * 1000, calls: ((await totalCalls(em)) - calls0) / targets.length };
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all(Object.values(queues).map((q) => q.close()));
+    cloud.close();
+    connection.disconnect();
+  }
+}
+
+export interface ThroughputResult {
+  attachments_per_s: number;
+  baseline_per_s: number;
+  ratio: number;
+  cloud_calls_per_attachment: number;
+}
+
+export async function benchThroughput(opts: { attachments: number; rounds: number; log: (line: string) => void }): Promise<ThroughputResult & { baseline_cloud_calls_per_attachment: number; rounds: Array<{ pipeline: number; baseline: number }> }> {
+  const redis = await startRedis();
+  const em = await startChildEmulator();
+  const config = benchConfig(redis.url, 'unused');
+  try {
+    opts.log(`throughput: ${opts.attachments} attachments into an existing subnet, one per server, emulator with zero timings (own process), private redis-server`);
+    // Warm-up (JIT, connections), not counted.
+    const warm = await prepare(em, 200);
+    await runBaseline(em, redis.url, warm, 'w', config);
+    await prepare(em, 200).then((t) => runPipeline(em, redis.url, t, 'w'));
+    const rounds: Array<{ pipeline: number; baseline: number }> = [];
+    let pipeCalls = 0;
+    let baseCalls = 0;
+    for (let r = 0; r < opts.rounds; r++) {
+      const tb = await prepare(em, opts.attachments);
+      const cpuB = [em.cpuSeconds(), process.cpuUsage()] as const;
+      const b = await runBaseline(em, redis.url, tb, `b${r}`, config);
+      const cpuB2 = [em.cpuSeconds() - cpuB[0], process.cpuUsage(cpuB[1])] as const;
+      const tp = await prepare(em, opts.attachments);
+      const cpuP = [em.cpuSeconds(), process.cpuUsage()] as const;
+      const p = await runPipeline(em, redis.url, tp, `p${r}`);
+      const cpuP2 = [em.cpuSeconds() - cpuP[0], process.cpuUsage(cpuP[1])] as const;
+      const secs = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e6).toFixed(1);
+      opts.log(`    CPU s: baseline emulator ${cpuB2[0].toFixed(1)} bench ${secs(cpuB2[1])}; pipeline emulator ${cpuP2[0].toFixed(1)} bench ${secs(cpuP2[1])}`);
+      rounds.push({ pipeline: p.perS, baseline: b.perS });
+      pipeCalls = p.calls;
+      baseCalls = b.calls;
+      opts.log(`  round ${r + 1}: pipeline ${p.perS.toFixed(0)}/s (${p.calls.toFixed(1)} calls each), baseline ${b.perS.toFixed(0)}/s (${b.calls.toFixed(1)} calls each)`);
+    }
+    const pipeline = median(rounds.map((x) => x.pipeline));
+    const baseline = median(rounds.map((x) => x.baseline));
+    return {
+      attachments_per_s: round(pipeline, 1),
+      baseline_per_s: round(baseline, 1),
+      ratio: round(pipeline / baseline, 2),
+      cloud_calls_per_attachment: round(pipeCalls, 2),
+      baseline_cloud_calls_per_attachment: round(baseCalls, 2),
+      rounds: rounds.map((x) => ({ pipeline: round(x.pipeline, 1), baseline: round(x.baseline, 1) })),
+    };
+  } finally {
+    await em.stop();
+    await redis.stop();
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+  const result = await benchThroughput({ attachments: arg('attachments', 1000), rounds: arg('rounds', 3), log: (l) => console.log(l) });
+  console.log(`  pipeline ${result.attachments_per_s}/s vs baseline ${result.baseline_per_s}/s: ratio ${result.ratio} (target ≥ 0.6); ${result.cloud_calls_per_attachment} cloud calls per attachment`);
+  console.log(`  written to ${writeResult('throughput', { throughput: result, measured_at: new Date().toISOString() })}`);
+}
