@@ -66,11 +66,15 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
     }
   };
 
-  const failAttachment = async (record: AttachmentRecord, outcome: { error: AppError; fields?: Partial<AttachmentRecord> }, stages: AttachmentRecord['stages']): Promise<boolean> => {
+  /** `calls`: cloud calls not yet counted into the record (counted in the same script, or after it). */
+  const failAttachment = async (record: AttachmentRecord, outcome: { error: AppError; fields?: Partial<AttachmentRecord> }, stages: AttachmentRecord['stages'], calls = 0): Promise<boolean> => {
     const done = await store.finish(record.id, {
       status: 'failed',
       fields: { ...outcome.fields, stage, stages, error: toAttachmentError(outcome.error, stage) },
+      addCloudCalls: calls,
+      record,
     });
+    if (!done) await store.addCloudCalls(record.id, calls);
     await rt.leases.release(rt.keys.serverLease(record.server_id), record.id);
     await queues.enqueueCleanup(record.id);
     return done;
@@ -79,12 +83,14 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
   const apply = async (job: Job<StageJobData>, token: string | undefined, record: AttachmentRecord, outcome: StageOutcome, ctx: { startedAt: string; runStarted: number; collector: CallCollector; log: Logger }): Promise<void> => {
     const now = clock.now();
     const attempts = job.attemptsMade + 1;
+    const calls = ctx.collector.count;
     const base = transitionLog(ctx.collector, ctx.runStarted, now);
     switch (outcome.kind) {
       case 'next': {
         const stages = endTiming(record, stage, ctx.startedAt, now, attempts);
-        const ok = await store.patch(record.id, { ...outcome.fields, stage: outcome.stage, status: 'running', stages }, { stageCompleted: stage });
+        const ok = await store.patch(record.id, { ...outcome.fields, stage: outcome.stage, status: 'running', stages }, { stageCompleted: stage, addCloudCalls: calls });
         if (!ok) {
+          await store.addCloudCalls(record.id, calls);
           const current = await store.get(record.id);
           if (current) await stopQuietly(current, ctx.log);
           return;
@@ -95,14 +101,20 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
         return;
       }
       case 'wait': {
-        if (outcome.fields) await store.patch(record.id, outcome.fields);
+        // Keep the stage's first start (so its duration includes the waits) and count the calls, in one write.
+        const started = record.stages[stage]?.started_at ? {} : { stages: { ...record.stages, [stage]: { ...record.stages[stage], started_at: ctx.startedAt } } };
+        const fields = { ...outcome.fields, ...started };
+        if (Object.keys(fields).length > 0 || calls > 0) {
+          if (!(await store.patch(record.id, fields, { addCloudCalls: calls }))) await store.addCloudCalls(record.id, calls);
+        }
         ctx.log.info({ ...base, outcome: 'wait', delay_ms: outcome.delayMs, reason: outcome.reason }, `stage ${stage} waits: ${outcome.reason}`);
         await job.moveToDelayed(Date.now() + outcome.delayMs, token);
         throw new DelayedError();
       }
       case 'succeeded': {
         const stages = endTiming(record, stage, ctx.startedAt, now, attempts);
-        const ended = await store.finish(record.id, { status: 'succeeded', fields: { ...outcome.fields, stage, stages } });
+        const ended = await store.finish(record.id, { status: 'succeeded', fields: { ...outcome.fields, stage, stages }, addCloudCalls: calls, record });
+        if (!ended) await store.addCloudCalls(record.id, calls);
         await rt.leases.release(rt.keys.serverLease(record.server_id), record.id);
         observe(stages, 'succeeded', ended ? { status: 'succeeded', pollCount: outcome.fields?.poll_count ?? record.poll_count } : undefined);
         ctx.log.info({ ...base, outcome: 'succeeded', nic_id: outcome.fields?.nic_id }, `attachment succeeded at stage ${stage}`);
@@ -110,13 +122,14 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
       }
       case 'failed': {
         const stages = endTiming(record, stage, ctx.startedAt, now, attempts);
-        const ended = await failAttachment(record, outcome, stages);
+        const ended = await failAttachment(record, outcome, stages, calls);
         const e = toAttachmentError(outcome.error, stage);
         observe(stages, 'failed', ended ? { status: 'failed', pollCount: outcome.fields?.poll_count ?? record.poll_count, errorCode: e.code } : undefined);
         ctx.log.info({ ...base, outcome: 'failed', error_code: e.code, cloud_code: e.cloud_code, reason: e.message }, `attachment failed at stage ${stage}: ${e.code}`);
         return;
       }
       case 'stopped':
+        await store.addCloudCalls(record.id, calls);
         ctx.log.info({ ...base, outcome: 'stopped', reason: outcome.reason }, `stage ${stage} stopped: ${outcome.reason}`);
         return;
     }
@@ -132,6 +145,8 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
       throw Worker.RateLimitError();
     }
     if (decision.action === 'retry') {
+      // Keep the stage's first start across attempts (the stage start is not written before the run).
+      if (!record.stages[stage]?.started_at) await store.patch(record.id, { stages: { ...record.stages, [stage]: { ...record.stages[stage], started_at: ctx.startedAt } } });
       ctx.log.warn({ ...base, outcome: 'retry', reason: decision.error.message }, `stage ${stage} will retry: ${decision.error.code}`);
       throw err;
     }
@@ -159,7 +174,9 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
       return;
     }
     const startedAt = record.stages[stage]?.started_at ?? iso(runStarted);
-    if (record.status === 'queued' || !record.stages[stage]?.started_at) {
+    // Only a queued record is written before its first stage runs (it becomes `running` at once). Later stages
+    // write their start with the outcome (next/wait/retry), which saves a Redis round trip per stage.
+    if (record.status === 'queued') {
       const stages = { ...record.stages, [stage]: { ...record.stages[stage], started_at: startedAt } };
       if (!(await store.patch(id, { status: 'running', stages }))) return;
       record.status = 'running';
@@ -185,7 +202,7 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
       await store.addCloudCalls(id, collector.count);
       return onError(job, record, err, ctx);
     }
-    await store.addCloudCalls(id, collector.count);
+    // The calls are counted with the outcome's write (or after it, when the record had ended meanwhile).
     await apply(job, token, record, outcome, ctx);
   };
 

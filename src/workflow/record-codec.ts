@@ -33,6 +33,7 @@ export const RECORD_FIELDS: Readonly<Record<keyof AttachmentRecord, FieldKind>> 
   updated_at: 'string',
   finished_at: 'string',
   attach_requested_at: 'string',
+  port_create_requested_at: 'string',
   ecs_job_submitted_at: 'string',
   poll_count: 'number',
   stages: 'json',

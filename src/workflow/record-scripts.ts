@@ -53,14 +53,19 @@ local function moveStatus(id, old, new)
   local nk = statusKey(new)
   if nk then redis.call('ZADD', nk, score, id) end
 end
--- Applies "n, f1, v1, ..." starting at ARGV[from]; returns the new status when one was set.
+-- Applies "n, f1, v1, ..." starting at ARGV[from]; returns the new status when one was set. A field named
+-- '+name' adds v to the number field name (HINCRBY) instead of setting it: cloud_calls, counted with the write.
 local function applyPairs(from)
   local n = tonumber(ARGV[from])
   local newStatus = nil
   for i = 0, n - 1 do
     local f, v = ARGV[from + 1 + 2 * i], ARGV[from + 2 + 2 * i]
-    redis.call('HSET', KEYS[1], f, v)
-    if f == 'status' then newStatus = v end
+    if string.sub(f, 1, 1) == '+' then
+      redis.call('HINCRBY', KEYS[1], string.sub(f, 2), v)
+    else
+      redis.call('HSET', KEYS[1], f, v)
+      if f == 'status' then newStatus = v end
+    end
   end
   return newStatus
 end
@@ -68,7 +73,7 @@ end
 
 /**
  * ARGV: 1 now, 2 field kinds (JSON), 3 stage event id ('' = none), 4 completed stage, 5 stream max length,
- * 6 n, then n field/value pairs. Returns 1 applied, 0 terminal (nothing changed), -1 no such record.
+ * 6 n, then n field/value pairs ('+field' = an increment). Returns 1 applied, 0 terminal (nothing changed), -1 no such record.
  */
 export const PATCH_SCRIPT = redisScript(`${PRELUDE}
 local old = redis.call('HGET', KEYS[1], 'status')
@@ -91,7 +96,8 @@ return 1
  * ARGV: 1 now, 2 field kinds (JSON), 3 terminal status, 4 event id, 5 batch event id, 6 stream max length,
  * 7 retention ms, 8 allowed current statuses (',queued,running,' or '' = any non-terminal), 9 allowed current
  * stages (same form), 10 index cutoff (epoch ms: entries created before it belong to records long expired and
- * are trimmed from the all/status/server indexes, so they do not grow forever), 11 n, then n field/value pairs.
+ * are trimmed from the all/status/server indexes, so they do not grow forever), 11 n, then n field/value pairs
+ * ('+field' = an increment, applied before the event is built).
  * Returns {code, status, stage}: 1 done, 0 already terminal, 2 not allowed in this status/stage, -1 missing.
  */
 export const TERMINAL_SCRIPT = redisScript(`${PRELUDE}

@@ -55,11 +55,23 @@ export interface TerminalChange {
   fields?: Partial<AttachmentRecord>;
   /** Event id to use (default evt_<uuid>). */
   eventId?: string;
+  /** Cloud calls to add to `cloud_calls` in the same script (saves the separate addCloudCalls round trip). */
+  addCloudCalls?: number;
+  /**
+   * The record's batch_id and server_id when the caller has loaded the record (they never change): saves
+   * reading them back before the script.
+   */
+  record?: Pick<AttachmentRecord, 'batch_id' | 'server_id'>;
 }
 
 export interface PatchOptions {
   /** Append an `attachment.stage_completed` event for this stage (when enabled in config). */
   stageCompleted?: StageName;
+  /**
+   * Cloud calls to add to `cloud_calls` in the same script — only when the patch applies (a terminal record
+   * is left alone: the caller counts them with addCloudCalls then).
+   */
+  addCloudCalls?: number;
 }
 
 export interface AttachmentStore {
@@ -132,6 +144,12 @@ function decodeCursor(text: string | undefined): Cursor | undefined {
 
 export function isTerminalStatus(status: AttachmentStatus): status is TerminalStatus {
   return TERMINAL_STATUSES.includes(status);
+}
+
+/** fieldArgs ("n, f1, v1, ...") plus the '+cloud_calls' increment pair of the record scripts, when n > 0. */
+function withIncrement(args: string[], cloudCalls: number | undefined): string[] {
+  if (!cloudCalls || cloudCalls <= 0) return args;
+  return [String(Number(args[0]) + 1), ...args.slice(1), '+cloud_calls', String(Math.round(cloudCalls))];
 }
 
 async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
@@ -207,8 +225,9 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
     fields: Partial<AttachmentRecord>,
     guard: { statuses?: readonly string[]; stages?: readonly string[] },
     eventId?: string,
+    extra: { addCloudCalls?: number; record?: Pick<AttachmentRecord, 'batch_id' | 'server_id'> } = {},
   ): Promise<{ code: number; status: string; stage: string }> => {
-    const [batchId, serverId] = await redis.hmget(keys.attachment(id), 'batch_id', 'server_id');
+    const [batchId, serverId] = extra.record ? [extra.record.batch_id, extra.record.server_id] : await redis.hmget(keys.attachment(id), 'batch_id', 'server_id');
     const list = (xs: readonly string[] | undefined): string => (xs && xs.length > 0 ? `,${xs.join(',')},` : '');
     const res = (await TERMINAL_SCRIPT.run(redis, scriptKeys(id, batchId ?? undefined, serverId ?? undefined), [
       nowIso(),
@@ -221,7 +240,7 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
       list(guard.statuses),
       list(guard.stages),
       indexCutoff(),
-      ...fieldArgs(fields),
+      ...withIncrement(fieldArgs(fields), extra.addCloudCalls),
     ])) as [number, string, string];
     return { code: Number(res[0]), status: res[1], stage: res[2] };
   };
@@ -263,7 +282,7 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
         stageEvent ? newEventId() : '',
         opts.stageCompleted ?? '',
         settings.streamMaxLen,
-        ...fieldArgs({ ...fields, updated_at: undefined }),
+        ...withIncrement(fieldArgs({ ...fields, updated_at: undefined }), opts.addCloudCalls),
       ]);
       return Number(res) === 1;
     },
@@ -339,7 +358,7 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
     },
 
     async finish(id, change) {
-      const res = await terminalTransition(id, change.status, change.fields ?? {}, {}, change.eventId);
+      const res = await terminalTransition(id, change.status, change.fields ?? {}, {}, change.eventId, { addCloudCalls: change.addCloudCalls, record: change.record });
       return res.code === 1;
     },
 

@@ -105,8 +105,15 @@ export interface AttachmentRecord {
   updated_at: string;
   finished_at?: string;
   /**
+   * Set by the port stage (awaited) just before it posts CreatePort: a run that finds it without a port_id
+   * knows a create may have been carried out with its answer lost, and looks the port up by name first. A
+   * record without it has never sent a CreatePort, so the first run skips the lookup.
+   */
+  port_create_requested_at?: string;
+  /**
    * Set by the attach stage just before it posts BatchAddServerNics: a re-run that finds it without an
-   * ecs_job_id knows a post may have been carried out with its answer lost, and checks the port first.
+   * ecs_job_id knows a post may have been carried out with its answer lost, and checks the port first. A
+   * record with neither it nor an ecs_job_id has never posted, so the first run skips that check.
    */
   attach_requested_at?: string;
   /** When the ECS job was submitted (the poll deadline counts from here). */

@@ -5,9 +5,13 @@
  *               when the job succeeds.
  * Idempotency:  one attach at a time per server: the lease keys.serverLease(serverId), owned by the
  *               attachment id (re-entrant, renewed by the poll stage, released when the attachment ends).
- *               Before posting: ListServerInterfaces — our port already there → go to poll; a recorded
- *               ecs_job_id → go to poll. `attach_requested_at` is written just before the POST, so a re-run
- *               without a job id (the answer was lost) also checks the port's device_id before posting again.
+ *               The marker `attach_requested_at` is written (awaited) just before the POST. A recorded
+ *               ecs_job_id → go to poll. A marker without a job id (an earlier run posted, or was about to,
+ *               and its answer was lost) → ListServerInterfaces (our port already there → poll), then the
+ *               port's device_id, before posting again. Neither set → no BatchAddServerNics was ever sent
+ *               for this attachment, so it posts at once without the pre-check. The job id goes into the
+ *               outcome's fields: the stage-change write that follows the answer is the first Redis write
+ *               after it (nothing else is written in between), so it is recorded the moment it is known.
  * Undone by:    cleanup: BatchDeleteServerNics when the port ended up attached, then DeletePort.
  * Terminal:     NIC_LIMIT_REACHED (Ecs.0050), SERVER_STATE_INVALID (Ecs.0100 / Ecs.0605), VPC_MISMATCH
  *               (Ecs.0064 / Ecs.0014), PORT_NOT_ATTACHABLE (Ecs.0919 for a port that is not on this server),
@@ -51,25 +55,30 @@ async function portOnServer(record: AttachmentRecord, portId: string, deps: Stag
 export async function runAttachStage(record: AttachmentRecord, deps: StageDeps): Promise<StageOutcome> {
   const portId = record.port_id;
   if (!portId) throw new Error(`attachment ${record.id} reached the attach stage without a port_id`);
+  // The first poll's delay is known before the post, so the lease is taken for long enough at once (it
+  // lives serverLeaseTtlMs past the first poll) and nothing but the stage-change write follows the answer.
+  const delay = firstPollDelay(await deps.jobDurations.recent(), deps.settings);
   const leaseKey = deps.keys.serverLease(record.server_id);
-  const lease = await deps.leases.acquire(leaseKey, record.id, deps.settings.serverLeaseTtlMs);
+  const leasedAt = deps.clock.now();
+  const lease = await deps.leases.acquire(leaseKey, record.id, leaseTtlFor(deps, delay));
   if (!lease.acquired) {
     return wait(jittered(deps.settings.waitDelayMs, deps.random), `server ${record.server_id} lease held by ${lease.holder ?? 'another attachment'}`);
   }
 
-  const ifs = await deps.cloud.listServerInterfaces(record.server_id);
-  if (findInterface(ifs, portId)) return next('poll');
   if (record.ecs_job_id) return next('poll');
-
   if (record.attach_requested_at) {
-    // A previous run posted (or was about to) and lost the answer: the port may be on its way.
+    // A previous run posted (or was about to) and lost the answer: the port may be attached or on its way.
+    const ifs = await deps.cloud.listServerInterfaces(record.server_id);
+    if (findInterface(ifs, portId)) return next('poll');
     const where = await portOnServer(record, portId, deps);
     if (where === 'here') return next('poll');
     if (where === 'elsewhere') return failed(terminal('PORT_NOT_ATTACHABLE', `port ${portId} is attached to another device`, { port_id: portId }));
     if (where === 'gone') return failed(terminal('PORT_NOT_ATTACHABLE', `port ${portId} no longer exists`, { port_id: portId }));
   }
 
-  await deps.store.patch(record.id, { attach_requested_at: new Date(deps.clock.now()).toISOString() });
+  if (!(await deps.store.patch(record.id, { attach_requested_at: new Date(deps.clock.now()).toISOString() }))) {
+    return { kind: 'stopped', reason: 'attachment ended before its attach request was posted' };
+  }
   let jobId: string;
   try {
     jobId = (await deps.cloud.batchAddServerNics(record.server_id, [{ port_id: portId }])).job_id;
@@ -90,9 +99,9 @@ export async function runAttachStage(record: AttachmentRecord, deps: StageDeps):
     }
     throw err;
   }
-  const fields = { ecs_job_id: jobId, ecs_job_submitted_at: new Date(deps.clock.now()).toISOString() };
-  await deps.store.patch(record.id, fields);
-  const delay = firstPollDelay(await deps.jobDurations.recent(), deps.settings);
-  await deps.leases.renew(leaseKey, record.id, leaseTtlFor(deps, delay));
-  return next('poll', fields, delay);
+  // A post that took long (rate limit waits, slow answers) would leave less than the lease TTL past the first
+  // poll: renew then. The common case writes nothing here.
+  if (deps.clock.now() - leasedAt > deps.settings.serverLeaseTtlMs / 2) await deps.leases.renew(leaseKey, record.id, leaseTtlFor(deps, delay));
+  // Written with the stage change (the next record write): see Idempotency above.
+  return next('poll', { ecs_job_id: jobId, ecs_job_submitted_at: new Date(deps.clock.now()).toISOString() }, delay);
 }

@@ -5,9 +5,12 @@
  *               subnet's neutron_subnet_id) and security groups (the request's, else
  *               config.workflow.defaultSecurityGroupIds, else the cloud's default). Records port_id,
  *               ip_address, mac_address and created_port at once.
- * Idempotency:  the deterministic name: ListPorts?name= before CreatePort, so a re-run (a crash, a create
- *               whose answer was lost) finds the port instead of making a second one. Should two exist
- *               anyway, the extra unattached ones are deleted here.
+ * Idempotency:  the deterministic name, and the marker `port_create_requested_at`, written (awaited) to the
+ *               record just before the CreatePort POST. A record with neither port_id nor the marker has
+ *               never sent a CreatePort, so the first run posts at once; a run that finds the marker (an
+ *               earlier run crashed, or its answer was lost) looks the port up first (ListPorts?name=) and
+ *               finds it instead of making a second one. Should two exist anyway, the extra unattached ones
+ *               are deleted here.
  * Undone by:    cleanup (detach if attached, then DeletePort; 404 = gone). If the attachment was cancelled
  *               while the port was being created, this stage deletes the port itself.
  * Terminal:     FIXED_IP_IN_USE (VPC.0701); other 4xx from CreatePort fail with the cloud's code.
@@ -57,11 +60,15 @@ async function findOwnPort(record: AttachmentRecord, deps: StageDeps): Promise<P
 
 export async function runPortStage(record: AttachmentRecord, deps: StageDeps): Promise<StageOutcome> {
   if (record.port_id) return next('attach');
-  let port = await findOwnPort(record, deps);
+  // Only a run after one that may have posted needs the lookup: the marker is written before every POST.
+  let port = record.port_create_requested_at ? await findOwnPort(record, deps) : undefined;
   if (!port) {
     let neutronSubnetId = record.neutron_subnet_id;
     if (record.request.port?.fixed_ip && !neutronSubnetId && record.subnet_id) {
       neutronSubnetId = (await deps.cloud.showSubnet(record.subnet_id)).neutron_subnet_id;
+    }
+    if (!(await deps.store.patch(record.id, { port_create_requested_at: new Date(deps.clock.now()).toISOString() }))) {
+      return { kind: 'stopped', reason: 'attachment ended before its port was created' };
     }
     try {
       port = await deps.cloud.createPort(createPortOption(record, neutronSubnetId, deps.settings.defaultSecurityGroupIds));

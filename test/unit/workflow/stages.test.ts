@@ -16,6 +16,9 @@ import { newAttachmentRecord } from '../../../src/workflow/new-record.js';
 import { runAttachStage } from '../../../src/workflow/stages/attach.js';
 import { runNetworkStage } from '../../../src/workflow/stages/network.js';
 import { runPollStage } from '../../../src/workflow/stages/poll.js';
+import { runPortStage } from '../../../src/workflow/stages/port.js';
+import { portName } from '../../../src/workflow/stages/common.js';
+import type { Port } from '../../../src/cloud/types.js';
 import type { AttachmentRecord } from '../../../src/workflow/types.js';
 import type { StageOutcome } from '../../../src/workflow/outcome.js';
 
@@ -196,19 +199,37 @@ describe('attach stage', () => {
     assert.deepEqual(f.calls, []);
   });
 
-  it('goes to poll without posting when the port is already on the server', async () => {
+  it('after a lost answer, goes to poll without posting when the port is already on the server', async () => {
     const f = fake({ listServerInterfaces: async () => ({ attachableQuantity: { free_nic: 3 }, interfaceAttachments: [nic(PORT)] }) });
-    assert.deepEqual(await runAttachStage(attaching, f.deps), { kind: 'next', stage: 'poll' });
+    assert.deepEqual(await runAttachStage({ ...attaching, attach_requested_at: '2024-01-15T08:30:00.000Z' }, f.deps), { kind: 'next', stage: 'poll' });
     assert.deepEqual(f.calls, ['listServerInterfaces']);
   });
 
-  it('records the ECS job id as soon as it has it', async () => {
-    const f = fake({ listServerInterfaces: noNics, batchAddServerNics: async () => ({ job_id: 'job-9' }) });
+  it('with a recorded ECS job id goes to poll, calling nothing', async () => {
+    const f = fake({});
+    assert.deepEqual(await runAttachStage({ ...attaching, attach_requested_at: '2024-01-15T08:30:00.000Z', ecs_job_id: 'job-1' }, f.deps), { kind: 'next', stage: 'poll' });
+    assert.deepEqual(f.calls, []);
+  });
+
+  it('a first run (no marker, no job id) posts at once, marker written first, and hands the job id on with the stage change', async () => {
+    const f = fake({ batchAddServerNics: async () => ({ job_id: 'job-9' }) });
     const o = await runAttachStage(attaching, f.deps);
+    assert.deepEqual(f.calls, ['batchAddServerNics'], 'no ListServerInterfaces pre-check');
     assert.equal(o.kind, 'next');
-    assert.ok(f.patches.some((p) => p.ecs_job_id === 'job-9' && p.ecs_job_submitted_at));
-    assert.ok(f.patches.findIndex((p) => p.attach_requested_at) < f.patches.findIndex((p) => p.ecs_job_id), 'intent written before the post');
-    if (o.kind === 'next') assert.ok((o.delayMs ?? 0) > 0, 'the first poll waits for the expected duration');
+    if (o.kind !== 'next') return;
+    assert.equal(o.fields?.ecs_job_id, 'job-9');
+    assert.ok(o.fields?.ecs_job_submitted_at);
+    assert.deepEqual(Object.keys(f.patches[0] ?? {}), ['attach_requested_at'], 'the marker is the only write before the post');
+    assert.equal(f.patches.length, 1);
+    assert.ok((o.delayMs ?? 0) > 0, 'the first poll waits for the expected duration');
+  });
+
+  it('does not post when the attachment ended before the marker could be written', async () => {
+    const f = fake({});
+    f.deps.store.patch = async () => false;
+    const o = await runAttachStage(attaching, f.deps);
+    assert.equal(o.kind, 'stopped');
+    assert.deepEqual(f.calls, []);
   });
 
   it('waits (does not fail) on Ecs.0603, server busy', async () => {
@@ -226,6 +247,63 @@ describe('attach stage', () => {
     const o = await runAttachStage({ ...attaching, attach_requested_at: '2024-01-15T08:30:00.000Z' }, f.deps);
     assert.deepEqual(o, { kind: 'next', stage: 'poll' });
     assert.ok(!f.calls.includes('batchAddServerNics'));
+  });
+});
+
+describe('port stage', () => {
+  const porting = record({ stage: 'port', vpc_id: 'vpc-a', subnet_id: 'sub', neutron_subnet_id: 'nsub' });
+  const MARKED = '2024-01-15T08:29:00.000Z';
+  const port = (extra: Partial<Port> = {}): Port => ({ id: PORT, name: portName(porting.id), device_id: '', fixed_ips: [{ ip_address: '192.168.0.9', subnet_id: 'nsub' }], mac_address: 'fa:16:3e:00:00:09', ...extra }) as Port;
+
+  it('a first run (no marker) creates the port without looking it up, the marker written before the post', async () => {
+    const order: string[] = [];
+    const f = fake({
+      createPort: async () => {
+        order.push('post');
+        return port();
+      },
+    });
+    const patch = f.deps.store.patch;
+    f.deps.store.patch = async (id, fields) => {
+      order.push(Object.keys(fields).join(','));
+      return patch(id, fields);
+    };
+    const o = await runPortStage(porting, f.deps);
+    assert.deepEqual(f.calls, ['createPort'], 'no ListPorts');
+    assert.equal(order[0], 'port_create_requested_at');
+    assert.equal(order[1], 'post');
+    assert.equal(o.kind, 'next');
+    if (o.kind === 'next') assert.equal(o.fields?.port_id, PORT);
+  });
+
+  it('with the marker (an earlier create may have been carried out), finds the port and creates none', async () => {
+    const f = fake({ listAllPorts: async () => [port()] });
+    const o = await runPortStage({ ...porting, port_create_requested_at: MARKED }, f.deps);
+    assert.deepEqual(f.calls, ['listAllPorts']);
+    assert.equal(o.kind, 'next');
+    if (o.kind === 'next') assert.equal(o.fields?.port_id, PORT);
+  });
+
+  it('with the marker and no port found, creates it (the earlier run never got to post)', async () => {
+    const f = fake({ listAllPorts: async () => [], createPort: async () => port() });
+    assert.equal((await runPortStage({ ...porting, port_create_requested_at: MARKED }, f.deps)).kind, 'next');
+    assert.deepEqual(f.calls, ['listAllPorts', 'createPort']);
+  });
+
+  it('keeps FIXED_IP_IN_USE for VPC.0701, first run or not', async () => {
+    const refused = async (): Promise<Port> => {
+      throw cloudError('CreatePort', 400, 'VPC.0701');
+    };
+    const fixed = { ...porting, request: { server_id: SERVER, port: { fixed_ip: '192.168.0.9' } } };
+    expectFailed(await runPortStage(fixed, fake({ createPort: refused }).deps), 'FIXED_IP_IN_USE');
+    expectFailed(await runPortStage({ ...fixed, port_create_requested_at: MARKED }, fake({ listAllPorts: async () => [], createPort: refused }).deps), 'FIXED_IP_IN_USE');
+  });
+
+  it('does not create a port when the attachment ended before the marker could be written', async () => {
+    const f = fake({});
+    f.deps.store.patch = async () => false;
+    assert.equal((await runPortStage(porting, f.deps)).kind, 'stopped');
+    assert.deepEqual(f.calls, []);
   });
 });
 
