@@ -195,6 +195,11 @@ export function round(x: number, digits = 2): number {
   return Math.round(x * f) / f;
 }
 
+/** `--quick` runs write bench/results/<name>.tmp.json (ignored by git), so a smoke run never replaces figures. */
+export function resultName(name: string): string {
+  return process.argv.includes('--quick') ? `${name}.tmp` : name;
+}
+
 /** Write bench/results/<name>.json. */
 export function writeResult(name: string, data: unknown): string {
   mkdirSync(RESULTS_DIR, { recursive: true });

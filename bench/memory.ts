@@ -24,7 +24,7 @@ import { silentLogger } from '../src/lib/logger.js';
 import { createProducer } from '../src/queues/producer.js';
 import { ALL_QUEUES } from '../src/queues/names.js';
 import { createKeys } from '../src/workflow/keys.js';
-import { arg, createServers, EMULATOR_CREDS, ROOT, round, rssOf, startChildEmulator, startRedis, waitFor, writeResult } from './lib.js';
+import { arg, createServers, EMULATOR_CREDS, resultName, ROOT, round, rssOf, startChildEmulator, startRedis, waitFor, writeResult } from './lib.js';
 
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
@@ -190,5 +190,5 @@ export async function benchMemory(opts: { attachments: number; log: (line: strin
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
   const { result, details } = await benchMemory({ attachments: arg('attachments', 10_000), log: (l) => console.log(l) });
   console.log(`  targets: RSS ≤ 300 MB ${result.worker_peak_rss_mb <= 300 ? 'met' : 'MISSED'}; ≤ 4 KB Redis per attachment ${result.redis_bytes_per_attachment <= 4096 ? 'met' : 'MISSED'}`);
-  console.log(`  written to ${writeResult('memory', { memory: result, details, measured_at: new Date().toISOString() })}`);
+  console.log(`  written to ${writeResult(resultName('memory'), { memory: result, details, measured_at: new Date().toISOString() })}`);
 }

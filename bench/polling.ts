@@ -26,7 +26,7 @@ import { createProducer } from '../src/queues/producer.js';
 import { startWorkflowWorkers } from '../src/queues/workers.js';
 import { createKeys } from '../src/workflow/keys.js';
 import type { AttachmentRecord } from '../src/workflow/types.js';
-import { arg, createServers, mean, round, startChildEmulator, startRedis, waitFor, writeResult, type ChildEmulator } from './lib.js';
+import { arg, createServers, mean, resultName, round, startChildEmulator, startRedis, waitFor, writeResult, type ChildEmulator } from './lib.js';
 
 interface Variant {
   name: 'adaptive' | 'fixed_10s' | 'fixed_2s';
@@ -151,5 +151,5 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   const { result, details } = await benchPolling({ attachments: arg('attachments', 300), compress: arg('compress', 4), log: (l) => console.log(l) });
   const ok = result.mean_detection_lag_ms <= result.fixed_2s.lag_ms && result.showjob_calls_per_attachment <= 0.75 * result.fixed_2s.calls;
   console.log(`  target (lag ≤ fixed 2 s lag, calls ≤ 75 % of its calls): ${ok ? 'met' : 'MISSED'}`);
-  console.log(`  written to ${writeResult('polling', { polling: result, details, measured_at: new Date().toISOString() })}`);
+  console.log(`  written to ${writeResult(resultName('polling'), { polling: result, details, measured_at: new Date().toISOString() })}`);
 }

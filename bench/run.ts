@@ -9,14 +9,15 @@
  *   emulator    bench/emulator.ts    signed GETs per emulator CPU-second vs a trivial node:http server
  *
  * latest.json keeps exactly the keys of issue 7 (plus `emulator`); each bench also writes its own file with
- * details. About 10 minutes on a 2-core machine; `--quick` runs smaller sizes (a smoke test, not figures to
- * publish); `--only throughput,polling` runs some.
+ * details. 6–8 minutes on a 2-core machine; `--quick` runs smaller sizes (a smoke test, not figures to publish:
+ * its files are bench/results/*.tmp.json and latest.json is left alone); `--only throughput,polling` runs some.
  *
  *   npm run bench [-- --quick] [-- --only memory]
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { readResult, ROOT, round, writeResult } from './lib.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { readResult, RESULTS_DIR, resultName, ROOT, round, writeResult } from './lib.js';
 import type { ThroughputResult } from './throughput.js';
 import type { PollingResult } from './polling.js';
 import type { MemoryResult } from './memory.js';
@@ -28,10 +29,11 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
 const only = new Set<Name>(onlyArg >= 0 ? ((process.argv[onlyArg + 1] ?? '').split(',') as Name[]) : NAMES);
 
+const QUICK = quick ? ['--quick'] : [];
 const ARGS: Record<Name, string[]> = {
-  throughput: quick ? ['--attachments', '300', '--rounds', '1'] : ['--attachments', '1000', '--rounds', '3'],
-  polling: quick ? ['--attachments', '100', '--compress', '8'] : ['--attachments', '300', '--compress', '4'],
-  memory: quick ? ['--attachments', '1000'] : ['--attachments', '10000'],
+  throughput: quick ? ['--attachments', '300', '--rounds', '1', ...QUICK] : ['--attachments', '1000', '--rounds', '3'],
+  polling: quick ? ['--attachments', '100', '--compress', '8', ...QUICK] : ['--attachments', '300', '--compress', '4'],
+  memory: quick ? ['--attachments', '1000', ...QUICK] : ['--attachments', '10000'],
   enqueue: quick ? ['--runs', '3'] : ['--runs', '7'],
   emulator: quick ? ['--seconds', '1', '--warmup', '1'] : ['--seconds', '3', '--warmup', '1'],
 };
@@ -82,7 +84,11 @@ async function main(): Promise<void> {
   for (const name of NAMES) {
     if (!only.has(name)) continue;
     console.log(`\n=== ${name}${quick ? ' (quick)' : ''}`);
+    // bench/enqueue.ts always writes enqueue.json: keep the published one through a quick run.
+    const keep = quick && name === 'enqueue' ? readFileSync(`${RESULTS_DIR}/enqueue.json`, 'utf8') : undefined;
     const { code, out } = await runBench(name);
+    const quickEnqueue = keep === undefined ? undefined : readResult<{ enqueue: { batch_1000_ms: number; baseline_addbulk_1000_ms: number } }>('enqueue');
+    if (keep !== undefined) writeFileSync(`${RESULTS_DIR}/enqueue.json`, keep);
     if (name === 'emulator') {
       const e = parseEmulator(out);
       if (e) latest.emulator = e;
@@ -94,16 +100,16 @@ async function main(): Promise<void> {
       continue;
     }
     if (name === 'throughput') {
-      const r = readResult<{ throughput: ThroughputResult }>('throughput')?.throughput;
+      const r = readResult<{ throughput: ThroughputResult }>(resultName('throughput'))?.throughput;
       if (r) latest.throughput = { attachments_per_s: r.attachments_per_s, baseline_per_s: r.baseline_per_s, ratio: r.ratio, cloud_calls_per_attachment: r.cloud_calls_per_attachment };
     } else if (name === 'polling') {
-      const r = readResult<{ polling: PollingResult }>('polling')?.polling;
+      const r = readResult<{ polling: PollingResult }>(resultName('polling'))?.polling;
       if (r) latest.polling = r;
     } else if (name === 'memory') {
-      const r = readResult<{ memory: MemoryResult }>('memory')?.memory;
+      const r = readResult<{ memory: MemoryResult }>(resultName('memory'))?.memory;
       if (r) latest.memory = r;
     } else if (name === 'enqueue') {
-      const r = readResult<{ enqueue: { batch_1000_ms: number; baseline_addbulk_1000_ms: number } }>('enqueue')?.enqueue;
+      const r = (quickEnqueue ?? readResult<{ enqueue: { batch_1000_ms: number; baseline_addbulk_1000_ms: number } }>('enqueue'))?.enqueue;
       if (r) latest.enqueue = { batch_1000_ms: r.batch_1000_ms, baseline_addbulk_1000_ms: r.baseline_addbulk_1000_ms };
     }
   }

@@ -26,7 +26,7 @@ import { createProducer } from '../src/queues/producer.js';
 import { startWorkflowWorkers } from '../src/queues/workers.js';
 import { createKeys } from '../src/workflow/keys.js';
 import type { AttachmentRequest } from '../src/workflow/types.js';
-import { arg, createServers, median, round, startChildEmulator, startRedis, waitFor, writeResult, type ChildEmulator } from './lib.js';
+import { arg, createServers, median, resultName, round, startChildEmulator, startRedis, waitFor, writeResult, type ChildEmulator } from './lib.js';
 
 const STAGES = ['network', 'subnet', 'port', 'attach', 'poll'] as const;
 type Stage = (typeof STAGES)[number];
@@ -214,5 +214,5 @@ export async function benchThroughput(opts: { attachments: number; rounds: numbe
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
   const result = await benchThroughput({ attachments: arg('attachments', 1000), rounds: arg('rounds', 3), log: (l) => console.log(l) });
   console.log(`  pipeline ${result.attachments_per_s}/s vs baseline ${result.baseline_per_s}/s: ratio ${result.ratio} (target ≥ 0.6); ${result.cloud_calls_per_attachment} cloud calls per attachment`);
-  console.log(`  written to ${writeResult('throughput', { throughput: result, measured_at: new Date().toISOString() })}`);
+  console.log(`  written to ${writeResult(resultName('throughput'), { throughput: result, measured_at: new Date().toISOString() })}`);
 }
