@@ -8,11 +8,11 @@
  * and resumes from the progress in record.cleanup, and the server lease is released only by its owner.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { createCallCollector, instrumentClient } from '../workflow/instrumented-client.js';
+import { createCallCollector } from '../workflow/instrumented-client.js';
 import { runCleanup } from '../workflow/stages/cleanup.js';
 import { decideOnError } from './error-policy.js';
 import { CLEANUP_QUEUE, type StageJobData } from './names.js';
-import { workerOptions, type WorkerRuntime } from './worker-runtime.js';
+import { stageDepsFor, workerOptions, type WorkerRuntime } from './worker-runtime.js';
 
 export function createCleanupWorker(rt: WorkerRuntime): Worker<StageJobData> {
   const { store, clock } = rt;
@@ -31,16 +31,7 @@ export function createCleanupWorker(rt: WorkerRuntime): Worker<StageJobData> {
     }
     if (record.cleanup?.status === 'done') return;
     const collector = createCallCollector();
-    const deps = {
-      cloud: instrumentClient(rt.cloud, collector.onCall),
-      keys: rt.keys,
-      locks: rt.locks,
-      leases: rt.leases,
-      jobDurations: rt.jobDurations,
-      clock,
-      logger: log,
-      settings: rt.config.workflow,
-    };
+    const deps = stageDepsFor(rt, collector.onCall, log);
     const base = (): Record<string, unknown> => ({
       duration_ms: clock.now() - runStarted,
       cloud_calls: collector.count,

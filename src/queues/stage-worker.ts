@@ -16,14 +16,14 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { isTerminalStatus } from '../workflow/record-store.js';
-import { createCallCollector, instrumentClient, type CallCollector } from '../workflow/instrumented-client.js';
+import { createCallCollector, type CallCollector } from '../workflow/instrumented-client.js';
 import { toAttachmentError, type StageOutcome } from '../workflow/outcome.js';
 import { runStage } from '../workflow/stages/index.js';
 import { STAGES, type AttachmentRecord, type StageName, type StageTiming } from '../workflow/types.js';
 import type { StageDeps } from '../workflow/deps.js';
 import { decideOnError } from './error-policy.js';
 import type { StageJobData } from './names.js';
-import { workerOptions, type WorkerRuntime } from './worker-runtime.js';
+import { stageDepsFor, workerOptions, type WorkerRuntime } from './worker-runtime.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -183,17 +183,7 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
       record.stages = stages;
     }
     const collector = createCallCollector();
-    const stageDeps: StageDeps = {
-      cloud: instrumentClient(rt.cloud, collector.onCall),
-      store,
-      keys: rt.keys,
-      locks: rt.locks,
-      leases: rt.leases,
-      jobDurations: rt.jobDurations,
-      clock,
-      logger: log,
-      settings: rt.config.workflow,
-    };
+    const stageDeps: StageDeps = stageDepsFor(rt, collector.onCall, log);
     const ctx = { startedAt, runStarted, collector, log };
     let outcome: StageOutcome;
     try {

@@ -9,7 +9,8 @@ import type { Config } from '../config/types.js';
 import { backoffDelay } from '../lib/backoff.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { JobDurations, Leases, Locks } from '../workflow/deps.js';
+import type { JobDurations, Leases, Locks, StageDeps } from '../workflow/deps.js';
+import { instrumentClient } from '../workflow/instrumented-client.js';
 import type { Keys } from '../workflow/keys.js';
 import type { AttachmentStore } from '../workflow/record-store.js';
 import type { CloudRateLimiter } from './rate-limiter.js';
@@ -67,5 +68,20 @@ export function workerOptions(rt: Pick<WorkerRuntime, 'config' | 'connection'>, 
     settings: {
       backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, { baseMs: workflow.backoffBaseMs, maxMs: workflow.backoffMaxMs, jitter: 0.5 }),
     },
+  };
+}
+
+/** The dependencies of one stage or cleanup run: the runtime's, with a cloud client counting this run's calls. */
+export function stageDepsFor(rt: WorkerRuntime, onCall: (meta: CallMeta) => void, logger: Logger): StageDeps {
+  return {
+    cloud: instrumentClient(rt.cloud, onCall),
+    store: rt.store,
+    keys: rt.keys,
+    locks: rt.locks,
+    leases: rt.leases,
+    jobDurations: rt.jobDurations,
+    clock: rt.clock,
+    logger,
+    settings: rt.config.workflow,
   };
 }
