@@ -40,6 +40,9 @@ export function createStageQueues(config: Pick<Config, 'workflow' | 'redis'>, de
       new Queue<StageJobData>(name, { connection: deps.connection, prefix: config.redis.prefix, defaultJobOptions: jobOpts }),
     ]),
   ) as Record<WorkflowQueueName, Queue<StageJobData>>;
+  // Absorb the 'error' events BullMQ re-emits from the connection: with no listener the emit throws and becomes
+  // an unhandled rejection. Failures surface on the calls; callers that want them logged add their own listener.
+  for (const q of Object.values(queues)) q.on('error', () => undefined);
   const delayOpt = (delayMs: number | undefined): JobsOptions => (delayMs && delayMs > 0 ? { delay: Math.round(delayMs) } : {});
   return {
     queues,

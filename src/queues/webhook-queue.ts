@@ -27,8 +27,12 @@ export interface WebhookQueue {
   close(): Promise<void>;
 }
 
-export function createWebhookQueue(opts: { connection: ConnectionOptions; prefix: string }): WebhookQueue {
+export function createWebhookQueue(opts: { connection: ConnectionOptions; prefix: string; onError?: (err: Error) => void }): WebhookQueue {
   const queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: opts.connection, prefix: opts.prefix });
+  // BullMQ re-emits connection errors as 'error' on the queue; with no listener that emit throws inside a
+  // promise callback and becomes an unhandled rejection (seen with Redis down at start). Failures surface on
+  // enqueue() anyway, so the default listener only absorbs the event.
+  queue.on('error', opts.onError ?? (() => undefined));
   return {
     queue,
     async enqueue(deliveryId, series) {

@@ -81,7 +81,7 @@ export function createEventsRole(config: Config, deps: EventsRoleDeps): EventsRo
         },
       }
     : baseRunner;
-  const queue = createWebhookQueue({ connection: redis, prefix: config.redis.prefix });
+  const queue = createWebhookQueue({ connection: redis, prefix: config.redis.prefix, onError: (err) => log.warn({ err: err.message }, 'webhook queue error') });
   const dispatcher = createDispatcher({ redis, keys, subscriptions, deliveries, enqueue: queue.enqueue, logger: log, ...(deps.dispatcher ?? {}) });
 
   let worker: ReturnType<typeof createWebhookWorker> | undefined;
