@@ -8,8 +8,8 @@
  * (10 every 3.5 s of cloud time) through the real pipeline, each on its own server, so the adaptive poller
  * starts knowing nothing and learns from the jobs that end as it goes.
  *
- *   adaptive   the service's poll schedule with its default settings (first poll 0.8 × 5 s, then learned
- *              quantiles; delays clamped to 0.25–10 s)
+ *   adaptive   the service's poll schedule with its default settings (first poll 0.8 × 5 s; once 5 jobs have
+ *              ended, the learned hazard schedule aiming at a 950 ms mean lag; delays clamped to 0.25–10 s)
  *   fixed_10s  every poll 10 s after the previous one (what the Terraform provider does)
  *   fixed_2s   every 2 s
  * The fixed ones are the same pipeline with POLL_MIN_DELAY_MS = POLL_MAX_DELAY_MS = the interval, which the
@@ -31,13 +31,13 @@ import { arg, createServers, mean, resultName, round, startChildEmulator, startR
 interface Variant {
   name: 'adaptive' | 'fixed_10s' | 'fixed_2s';
   /** Poll settings in cloud time (ms), before compression. */
-  poll: { pollMinDelayMs: number; pollMaxDelayMs: number; pollInitialExpectedMs: number };
+  poll: { pollMinDelayMs: number; pollMaxDelayMs: number; pollInitialExpectedMs: number; pollTargetLagMs: number };
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'adaptive', poll: { pollMinDelayMs: 250, pollMaxDelayMs: 10_000, pollInitialExpectedMs: 5_000 } },
-  { name: 'fixed_10s', poll: { pollMinDelayMs: 10_000, pollMaxDelayMs: 10_000, pollInitialExpectedMs: 10_000 } },
-  { name: 'fixed_2s', poll: { pollMinDelayMs: 2_000, pollMaxDelayMs: 2_000, pollInitialExpectedMs: 2_000 } },
+  { name: 'adaptive', poll: { pollMinDelayMs: 250, pollMaxDelayMs: 10_000, pollInitialExpectedMs: 5_000, pollTargetLagMs: 950 } },
+  { name: 'fixed_10s', poll: { pollMinDelayMs: 10_000, pollMaxDelayMs: 10_000, pollInitialExpectedMs: 10_000, pollTargetLagMs: 950 } },
+  { name: 'fixed_2s', poll: { pollMinDelayMs: 2_000, pollMaxDelayMs: 2_000, pollInitialExpectedMs: 2_000, pollTargetLagMs: 950 } },
 ];
 
 export interface PollingFigures {

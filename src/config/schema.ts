@@ -93,6 +93,12 @@ export const schema: SchemaOf<Omit<Config, 'emulator'>> & { emulator: SchemaOf<O
     pollMinDelayMs: { doc: 'Shortest delay between two ShowJob polls, in ms.', format: 'positive-int', default: 250, env: 'POLL_MIN_DELAY_MS' },
     pollMaxDelayMs: { doc: 'Longest delay between two ShowJob polls, in ms.', format: 'positive-int', default: 10_000, env: 'POLL_MAX_DELAY_MS' },
     pollInitialExpectedMs: { doc: 'Expected ECS job duration before any has been observed, in ms.', format: 'positive-int', default: 5_000, env: 'POLL_INITIAL_EXPECTED_MS' },
+    pollTargetLagMs: {
+      doc: 'Mean delay aimed at between an ECS job ending and the poller seeing it, in ms; the learned schedule spends as few ShowJob calls as it can for it.',
+      format: 'positive-int',
+      default: 950,
+      env: 'POLL_TARGET_LAG_MS',
+    },
     waitDelayMs: { doc: 'Delay before re-checking a VPC/subnet that is not ready or a held server lease, in ms.', format: 'positive-int', default: 1_000, env: 'STAGE_WAIT_DELAY_MS' },
     serverLeaseTtlMs: { doc: 'Expiry of the per-server attach lease, in ms (renewed while held).', format: 'positive-int', default: 30_000, env: 'SERVER_LEASE_TTL_MS' },
     lockTtlMs: { doc: 'Expiry of the per-key find-or-create lock (VPC/subnet), in ms.', format: 'positive-int', default: 30_000, env: 'CREATE_LOCK_TTL_MS' },

@@ -45,6 +45,8 @@ export interface Config {
     pollMaxDelayMs: number;
     /** First guess of an ECS job's duration before any has been observed. */
     pollInitialExpectedMs: number;
+    /** Mean detection lag the learned poll schedule aims at (src/workflow/poll-schedule.ts). */
+    pollTargetLagMs: number;
     waitDelayMs: number;
     serverLeaseTtlMs: number;
     lockTtlMs: number;

@@ -20,7 +20,7 @@ export { newAttachmentRecord, type NewRecordOptions } from './new-record.js';
 export { decodeRecord, encodeFields, RECORD_FIELDS } from './record-codec.js';
 export { WorkflowError, terminal, WORKFLOW_ERROR_CODES, type WorkflowErrorCode } from './errors.js';
 export { next, wait, failed, succeeded, toAttachmentError, type StageOutcome } from './outcome.js';
-export { nextPollDelay, firstPollDelay, quantile, cdf, MIN_SAMPLES, type PollScheduleSettings } from './poll-schedule.js';
+export { nextPollDelay, firstPollDelay, buildModel, hazard, quantile, MIN_SAMPLES, type DurationModel, type PollScheduleSettings } from './poll-schedule.js';
 export { createJobDurations, JOB_DURATION_SAMPLES } from './job-durations.js';
 export { instrumentClient, createCallCollector, type CallCollector } from './instrumented-client.js';
 export { redisScript, type RedisScript } from './redis-script.js';

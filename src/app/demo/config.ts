@@ -28,7 +28,7 @@ export function demoConfig(opts: { configDir?: string; verbose?: boolean }): Dem
       cloud: { ak: '', sk: '', securityToken: '', authToken: '', projectId: '', ecsEndpoint: '', vpcEndpoint: '', rateLimitRps: 200 },
       api: { host: '127.0.0.1', port: 0, keys: [apiKey] },
       emulator: { host: '127.0.0.1', port: 0, seedDemo: false, vpcReadyMs: 300, subnetReadyMs: 500, jobMinMs: DEMO_JOB_MS.min, jobMaxMs: DEMO_JOB_MS.max },
-      workflow: { waitDelayMs: 200, pollMinDelayMs: 100, pollInitialExpectedMs: 1_000, backoffBaseMs: 200, backoffMaxMs: 2_000 },
+      workflow: { waitDelayMs: 200, pollMinDelayMs: 100, pollInitialExpectedMs: 1_000, pollTargetLagMs: 200, backoffBaseMs: 200, backoffMaxMs: 2_000 },
       webhook: { allowPrivate: true, secret: generateSecret(), retrySchedule: '200ms,500ms,1s,2s', timeoutMs: 2_000 },
       workers: { shutdownTimeoutMs: 5_000 },
     },

@@ -1,13 +1,13 @@
 /**
- * The adaptive poll schedule: quantile arithmetic, clamps, the few-samples fallback, and the issue 7 target —
- * against log-normal job durations (median 8 s, σ 0.4) it detects the end no later on average than a fixed
- * 2 s poll, with at most 75 % of its ShowJob calls.
+ * The adaptive poll schedule: quantile and hazard arithmetic, clamps, the few-samples fallback, the lag target
+ * being tracked, and the issue 7 target — against log-normal job durations (median 8 s, σ 0.4) it detects the
+ * end no later on average than a fixed 2 s poll, with at most 75 % of its ShowJob calls.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cdf, firstPollDelay, nextPollDelay, quantile, MIN_SAMPLES } from '../../../src/workflow/poll-schedule.js';
+import { buildModel, countAtLeast, firstPollDelay, hazard, nextPollDelay, quantile, MIN_SAMPLES } from '../../../src/workflow/poll-schedule.js';
 
-const settings = { pollMinDelayMs: 250, pollMaxDelayMs: 10_000, pollInitialExpectedMs: 5_000 };
+const settings = { pollMinDelayMs: 250, pollMaxDelayMs: 10_000, pollInitialExpectedMs: 5_000, pollTargetLagMs: 950 };
 
 /** Deterministic PRNG (LCG) and log-normal sampler. */
 function lognormal(seed: number, median: number, sigma: number): () => number {
@@ -35,22 +35,25 @@ function simulate(d: number, next: (elapsed: number) => number): [number, number
 }
 
 describe('poll schedule', () => {
-  it('computes interpolated quantiles and their inverse', () => {
+  it('computes interpolated quantiles, counts and the kernel hazard', () => {
     const xs = [0, 10, 20, 30, 40];
     assert.equal(quantile(xs, 0), 0);
     assert.equal(quantile(xs, 0.5), 20);
     assert.equal(quantile(xs, 0.625), 25);
     assert.equal(quantile(xs, 1), 40);
-    assert.equal(cdf(xs, -1), 0);
-    assert.equal(cdf(xs, 25), 0.625);
-    assert.equal(cdf(xs, 40), 1);
-    assert.equal(cdf(xs, 99), 1);
+    assert.equal(countAtLeast(xs, -1), 5);
+    assert.equal(countAtLeast(xs, 20), 3);
+    assert.equal(countAtLeast(xs, 21), 2);
+    assert.equal(countAtLeast(xs, 41), 0);
+    // At t = 20 with w = 5: one job ends in [15, 25] of the three still running → 1 / (3 · 10) per ms.
+    assert.equal(hazard({ sorted: xs, bandwidth: 5 }, 20), 1 / 30);
+    assert.equal(hazard({ sorted: xs, bandwidth: 5 }, 41), Number.POSITIVE_INFINITY, 'nothing left running');
   });
 
-  it('with few samples polls first at 80 % of the expected duration, then in short steps', () => {
+  it('with few samples polls first at 80 % of the expected duration, then in steps of 30 % of it', () => {
     assert.equal(firstPollDelay([], settings), 4_000);
     assert.equal(firstPollDelay(Array(MIN_SAMPLES - 1).fill(1_000), settings), 4_000);
-    assert.equal(nextPollDelay(4_000, [], settings), 750);
+    assert.equal(nextPollDelay(4_000, [], settings), 1_500);
     assert.equal(nextPollDelay(20_000, [], settings), 2_000, '10 % of the elapsed time when that is longer');
   });
 
@@ -65,15 +68,37 @@ describe('poll schedule', () => {
     }
   });
 
-  it('walks up the learned quantiles (≈ p20, p40, p60, p76, …)', () => {
-    const sorted = Array.from({ length: 101 }, (_, i) => i * 100); // uniform 0..10 s
-    const times: number[] = [];
-    let t = 0;
-    for (let i = 0; i < 5; i += 1) {
-      t += nextPollDelay(t, sorted, { ...settings, pollMinDelayMs: 1 });
-      times.push(t);
-    }
-    assert.deepEqual(times, [2_000, 4_000, 6_000, 7_600, 8_560]);
+  it('polls sparsely where few jobs end and densely where they do; backs off past the longest job seen', () => {
+    const durations = Array.from({ length: 200 }, lognormal(7, 8_000, 0.4));
+    const s = { ...settings, pollMinDelayMs: 1 };
+    const first = firstPollDelay(durations, s);
+    assert.ok(first > 4_000 && first < 8_000, `first poll at ${first} ms: after the early jobs, before the median`);
+    const atMedian = nextPollDelay(8_000, durations, s);
+    assert.ok(atMedian < first / 2, `${atMedian} ms between polls around the median`);
+    const longest = Math.max(...durations);
+    assert.equal(nextPollDelay(longest + 10_000, durations, s), Math.round(0.1 * (longest + 10_000)));
+    assert.ok(nextPollDelay(longest - 1_000, durations, s) <= 1_000, 'never polls past the longest job seen');
+  });
+
+  it('tracks the lag target: a lower target polls more and notices sooner', () => {
+    const learned = Array.from({ length: 200 }, lognormal(11, 8_000, 0.4));
+    const jobs = Array.from({ length: 2_000 }, lognormal(12, 8_000, 0.4));
+    const run = (target: number): [number, number] => {
+      const s = { ...settings, pollTargetLagMs: target };
+      let calls = 0;
+      let lag = 0;
+      for (const d of jobs) {
+        const [c, l] = simulate(d, (e) => nextPollDelay(e, learned, s));
+        calls += c;
+        lag += l;
+      }
+      return [calls / jobs.length, lag / jobs.length];
+    };
+    const [fewCalls, bigLag] = run(1_500);
+    const [manyCalls, smallLag] = run(500);
+    assert.ok(manyCalls > fewCalls && smallLag < bigLag);
+    assert.ok(Math.abs(smallLag - 500) < 150 && Math.abs(bigLag - 1_500) < 300, `lags ${Math.round(smallLag)} and ${Math.round(bigLag)} ms`);
+    assert.ok(buildModel(learned, 500).k > buildModel(learned, 1_500).k);
   });
 
   it('beats a fixed 2 s poll on log-normal jobs: no more lag, at most 75 % of the calls', () => {
