@@ -180,13 +180,27 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
   /** Index entries created this long before now belong to records whose retention surely ran out. */
   const indexCutoff = (): number => clock.now() - retentionMs - INDEX_TRIM_MARGIN_MS;
 
-  const addRecord = (multi: ReturnType<Redis['multi']>, r: AttachmentRecord): void => {
-    const score = Date.parse(r.created_at);
-    multi.hset(keys.attachment(r.id), encodeFields({ ...r, stages: r.stages ?? {} }));
-    multi.zadd(keys.attachmentsIndex(), score, r.id);
-    multi.zadd(keys.byStatus(r.status), score, r.id);
-    multi.zadd(keys.byServer(r.server_id), score, r.id);
-    if (r.batch_id) multi.zadd(keys.batchItems(r.batch_id), score, r.id);
+  /**
+   * Queue the writes of new records on a transaction: one HSET per record, then ONE ZADD per index key with all
+   * of its members (a batch shares the all/status/batch indexes), not one ZADD per record and index — a
+   * 1,000-item batch is ~2,000 commands instead of ~5,000, which is most of what its MULTI costs.
+   */
+  const addRecords = (multi: ReturnType<Redis['multi']>, records: readonly AttachmentRecord[]): void => {
+    const indexes = new Map<string, Array<number | string>>();
+    const index = (key: string, score: number, id: string): void => {
+      const members = indexes.get(key);
+      if (members) members.push(score, id);
+      else indexes.set(key, [score, id]);
+    };
+    for (const r of records) {
+      const score = Date.parse(r.created_at);
+      multi.hset(keys.attachment(r.id), encodeFields({ ...r, stages: r.stages ?? {} }));
+      index(keys.attachmentsIndex(), score, r.id);
+      index(keys.byStatus(r.status), score, r.id);
+      index(keys.byServer(r.server_id), score, r.id);
+      if (r.batch_id) index(keys.batchItems(r.batch_id), score, r.id);
+    }
+    for (const [key, members] of indexes) multi.zadd(key, ...members);
   };
 
   const get = async (id: string): Promise<AttachmentRecord | null> => decodeRecord(await redis.hgetall(keys.attachment(id)));
@@ -248,13 +262,13 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
   return {
     async create(record) {
       const multi = redis.multi();
-      addRecord(multi, record);
+      addRecords(multi, [record]);
       await execOrThrow(multi);
     },
 
     async createMany(records, batch) {
       const multi = redis.multi();
-      for (const r of records) addRecord(multi, r);
+      addRecords(multi, records);
       if (batch) {
         multi.hset(keys.batch(batch.id), {
           id: batch.id,
