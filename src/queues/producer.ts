@@ -30,7 +30,13 @@ import {
 } from '../workflow/record-store.js';
 import { newAttachmentRecord } from '../workflow/new-record.js';
 import { TERMINAL_STATUSES, type AttachmentRecord, type AttachmentRequest } from '../workflow/types.js';
-import { requestHash, validateAttachmentRequest, validateBatchRequest } from '../workflow/request/index.js';
+import {
+  batchTooLarge,
+  requestHash,
+  validateAttachmentRequest,
+  validateBatchRequest,
+  type ValidatedBatchRequest,
+} from '../workflow/request/index.js';
 import { schema as configSchema } from '../config/schema.js';
 import type { Config } from '../config/types.js';
 import { createStageQueues } from './stage-queues.js';
@@ -105,6 +111,13 @@ export interface Producer {
   attach(request: AttachmentRequest, opts?: AttachOptions): Promise<AttachResult>;
   /** Validate the items as a whole (one bad item rejects all) and enqueue them atomically as one batch. */
   attachBatch(items: AttachmentRequest[], opts?: BatchOptions): Promise<BatchAccepted>;
+  /**
+   * attachBatch for a body validateBatchRequest has already accepted (the HTTP API's validator compiler runs it),
+   * so its items are not validated a second time; the batch's callback_url and metadata come from the body.
+   * Everything after validation is attachBatch's: the item limit of this producer, CALLBACK_URL_NOT_SIGNABLE,
+   * the Idempotency-Key, the one MULTI.
+   */
+  attachBatchValidated(body: ValidatedBatchRequest, opts?: Pick<BatchOptions, 'idempotencyKey'>): Promise<BatchAccepted>;
   get(id: string): Promise<AttachmentRecord | null>;
   /** Many records in one round trip (null for ids that do not exist). */
   getMany(ids: readonly string[]): Promise<Array<AttachmentRecord | null>>;
@@ -246,6 +259,59 @@ export function createProducer(options: ProducerOptions): Producer {
       return { attachment: record, created: true };
     });
 
+  /** Everything after validation: the callback check, the Idempotency-Key, records and batch in one MULTI, the jobs. */
+  const acceptBatch = async (body: ValidatedBatchRequest, key: string | undefined): Promise<BatchAccepted> => {
+    if (callbacksDisabled) {
+      if (body.callback_url !== undefined) throw callbackUrlNotSignable('callback_url');
+      const index = body.items.findIndex((item) => item.callback_url !== undefined);
+      if (index >= 0) throw callbackUrlNotSignable(`items[${index}].callback_url`, index);
+    }
+    if (key !== undefined) assertIdempotencyKey(key);
+    const batchId = newBatchId();
+    const build = (withId: string): { records: AttachmentRecord[]; ids: string[] } => {
+      const now = clock.now();
+      // Deterministic item ids per batch id: a writer that completes an earlier claim makes the same records.
+      // The batch's callback_url receives batch.completed; an item's own callback_url its attachment events.
+      const records = body.items.map((item, i) => newAttachmentRecord(item as AttachmentRequest, { id: batchItemId(withId, i), batch_id: withId, now }));
+      return { records, ids: records.map((r) => r.id) };
+    };
+    const write = async (withId: string): Promise<AttachmentRecord[]> => {
+      const { records } = build(withId);
+      const createdAt = new Date(clock.now()).toISOString();
+      await store.createMany(records, {
+        id: withId,
+        created_at: createdAt,
+        ...(body.callback_url === undefined ? {} : { callback_url: body.callback_url }),
+        ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+      });
+      return records;
+    };
+    if (key !== undefined) {
+      const earlier = await claim(key, { id: batchId, hash: requestHash({ kind: 'batch', body }) });
+      if (earlier) {
+        let records: AttachmentRecord[] | undefined;
+        const wrote = await replay(earlier, async () => {
+          records = await write(earlier.id);
+        });
+        const view = await store.getBatch(earlier.id);
+        if (!view) throw new AppError('BATCH_NOT_FOUND', `batch ${earlier.id} is gone (expired)`, { httpStatus: 404 });
+        const current = records ?? ((await store.getMany(view.attachment_ids)).filter((r): r is AttachmentRecord => r !== null));
+        await enqueue(current.filter((r) => r.status === 'queued' && r.stage === 'network'));
+        return { id: earlier.id, total: view.total, attachment_ids: itemIds(earlier.id, view.total), created: wrote };
+      }
+    }
+    let records: AttachmentRecord[];
+    try {
+      records = await write(batchId);
+    } catch (err) {
+      if (key !== undefined) await release(key, batchId);
+      throw err;
+    }
+    await enqueue(records);
+    logger.debug({ batch_id: batchId, total: records.length }, 'batch accepted');
+    return { id: batchId, total: records.length, attachment_ids: records.map((r) => r.id), created: true };
+  };
+
   const attachBatch = (items: AttachmentRequest[], opts: BatchOptions = {}): Promise<BatchAccepted> =>
     guarded(async () => {
       const body = validateBatchRequest(
@@ -256,58 +322,15 @@ export function createProducer(options: ProducerOptions): Producer {
         },
         { maxItems: batchMaxItems },
       );
-      if (callbacksDisabled) {
-        if (body.callback_url !== undefined) throw callbackUrlNotSignable('callback_url');
-        const index = body.items.findIndex((item) => item.callback_url !== undefined);
-        if (index >= 0) throw callbackUrlNotSignable(`items[${index}].callback_url`, index);
-      }
-      const key = opts.idempotencyKey;
-      if (key !== undefined) assertIdempotencyKey(key);
-      const batchId = newBatchId();
-      const build = (withId: string): { records: AttachmentRecord[]; ids: string[] } => {
-        const now = clock.now();
-        // Deterministic item ids per batch id: a writer that completes an earlier claim makes the same records.
-        // The batch's callback_url receives batch.completed; an item's own callback_url its attachment events.
-        const records = body.items.map((item, i) => newAttachmentRecord(item as AttachmentRequest, { id: batchItemId(withId, i), batch_id: withId, now }));
-        return { records, ids: records.map((r) => r.id) };
-      };
-      const write = async (withId: string): Promise<AttachmentRecord[]> => {
-        const { records } = build(withId);
-        const createdAt = new Date(clock.now()).toISOString();
-        await store.createMany(records, {
-          id: withId,
-          created_at: createdAt,
-          ...(body.callback_url === undefined ? {} : { callback_url: body.callback_url }),
-          ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
-        });
-        return records;
-      };
-      if (key !== undefined) {
-        const earlier = await claim(key, { id: batchId, hash: requestHash({ kind: 'batch', body }) });
-        if (earlier) {
-          let records: AttachmentRecord[] | undefined;
-          const wrote = await replay(earlier, async () => {
-            records = await write(earlier.id);
-          });
-          const view = await store.getBatch(earlier.id);
-          if (!view) throw new AppError('BATCH_NOT_FOUND', `batch ${earlier.id} is gone (expired)`, { httpStatus: 404 });
-          const current = records ?? ((await store.getMany(view.attachment_ids)).filter((r): r is AttachmentRecord => r !== null));
-          await enqueue(current.filter((r) => r.status === 'queued' && r.stage === 'network'));
-          return { id: earlier.id, total: view.total, attachment_ids: itemIds(earlier.id, view.total), created: wrote };
-        }
-      }
-      let records: AttachmentRecord[];
-      try {
-        records = await write(batchId);
-      } catch (err) {
-        if (key !== undefined) await release(key, batchId);
-        throw err;
-      }
-      await enqueue(records);
-      logger.debug({ batch_id: batchId, total: records.length }, 'batch accepted');
-      return { id: batchId, total: records.length, attachment_ids: records.map((r) => r.id), created: true };
+      return acceptBatch(body, opts.idempotencyKey);
     });
 
+  const attachBatchValidated = (body: ValidatedBatchRequest, opts: Pick<BatchOptions, 'idempotencyKey'> = {}): Promise<BatchAccepted> =>
+    guarded(async () => {
+      // The validator that accepted the body may have had a higher item limit than this producer's.
+      if (body.items.length > batchMaxItems) throw batchTooLarge(body.items.length, batchMaxItems);
+      return acceptBatch(body, opts.idempotencyKey);
+    });
   const get = (id: string): Promise<AttachmentRecord | null> => guarded(() => store.get(id));
 
   const waitFor = async (id: string, opts: WaitOptions = {}): Promise<AttachmentRecord> => {
@@ -328,6 +351,7 @@ export function createProducer(options: ProducerOptions): Producer {
     connection: redis,
     attach,
     attachBatch,
+    attachBatchValidated,
     get,
     getMany: (ids) => guarded(() => store.getMany(ids)),
     getBatch: (id) => guarded(() => store.getBatch(id)),

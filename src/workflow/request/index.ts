@@ -21,6 +21,24 @@ const MAX_LISTED = 20;
 let attachmentValidator: StructuralValidator | undefined;
 let batchValidator: StructuralValidator | undefined;
 
+declare const validatedBrand: unique symbol;
+/**
+ * A batch body that validateBatchRequest accepted, and only that: the type of the producer's entry point that
+ * skips validation (attachBatchValidated), so a body that was never validated cannot reach it by mistake.
+ */
+export type ValidatedBatchRequest = BatchRequestBody & { readonly [validatedBrand]: true };
+/** The bodies validateBatchRequest accepted (weakly held: they go when the request does). */
+const validatedBatches = new WeakSet<object>();
+
+/**
+ * The body as a ValidatedBatchRequest when validateBatchRequest accepted this very object (the API's validator
+ * compiler runs it and fastify hands the same object to the route), else undefined. A body changed after its
+ * validation is the caller's to answer for: the API's routes never change one.
+ */
+export function validatedBatchOf(body: unknown): ValidatedBatchRequest | undefined {
+  return typeof body === 'object' && body !== null && validatedBatches.has(body) ? (body as ValidatedBatchRequest) : undefined;
+}
+
 function itemIndex(field: string): number | undefined {
   const m = /^items\[(\d+)\]/.exec(field);
   return m?.[1] === undefined ? undefined : Number(m[1]);
@@ -74,7 +92,7 @@ export function batchTooLarge(count: number, maxItems: number): AppError {
  * Validate a batch as a whole: one bad item rejects it (the error names the item index). Over `maxItems` → 413
  * BATCH_TOO_LARGE before anything else.
  */
-export function validateBatchRequest(input: unknown, limits: BatchLimits): BatchRequestBody {
+export function validateBatchRequest(input: unknown, limits: BatchLimits): ValidatedBatchRequest {
   const items = (input as { items?: unknown } | null)?.items;
   if (Array.isArray(items) && items.length > limits.maxItems) throw batchTooLarge(items.length, limits.maxItems);
   batchValidator ??= createStructuralValidator(BatchRequestSchema);
@@ -87,7 +105,8 @@ export function validateBatchRequest(input: unknown, limits: BatchLimits): Batch
   });
   checkMetadata(problems, 'metadata', batch.metadata);
   if (problems.length > 0) throw problemsToError(problems, 'batch');
-  return batch;
+  validatedBatches.add(batch);
+  return batch as ValidatedBatchRequest;
 }
 
 /** Compile-time guard: what the schema accepts is an AttachmentRequest of src/workflow/types.ts. */

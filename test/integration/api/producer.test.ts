@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { AppError, ValidationError, createProducer, type Producer } from '../../../src/index.js';
+import { AppError, ValidationError, createProducer, validateBatchRequest, type Producer } from '../../../src/index.js';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 import { dropPrefix, freshPrefix, TEST_REDIS_URL } from '../../helpers/redis.js';
@@ -73,6 +73,37 @@ describe('producer library', () => {
       assert.equal(err.details?.index, 1);
       return true;
     });
+  });
+
+  it('attachBatchValidated enqueues a validated body as attachBatch would (same Idempotency-Key hash), within its own item limit', async () => {
+    const prefix = freshPrefix('lib-validated');
+    const own = new Redis(TEST_REDIS_URL);
+    const small = createProducer({ redis: own, prefix, batchMaxItems: 2 });
+    try {
+      const items = [{ server_id: server }, { server_id: server, metadata: { n: 2 } }];
+      const body = validateBatchRequest({ items, metadata: { run: 'validated' } }, { maxItems: 10 });
+      const first = await small.attachBatchValidated(body, { idempotencyKey: 'validated-1' });
+      assert.equal(first.created, true);
+      assert.equal(first.total, 2);
+      for (const id of first.attachment_ids) {
+        assert.equal((await small.get(id))?.status, 'queued');
+        assert.equal(await own.exists(`${prefix}:network:${id}.network`), 1, `the first-stage job of ${id}`);
+      }
+      assert.deepEqual((await small.getBatch(first.id))?.metadata, { run: 'validated' });
+      const again = await small.attachBatch(items, { metadata: { run: 'validated' }, idempotencyKey: 'validated-1' });
+      assert.deepEqual([again.id, again.created], [first.id, false]);
+      const three = validateBatchRequest({ items: [...items, { server_id: server }] }, { maxItems: 10 });
+      await assert.rejects(small.attachBatchValidated(three), (err: unknown) => {
+        assert.ok(err instanceof AppError);
+        assert.equal(err.code, 'BATCH_TOO_LARGE');
+        assert.equal(err.httpStatus, 413);
+        return true;
+      });
+    } finally {
+      await small.close();
+      await dropPrefix(TEST_REDIS_URL, prefix);
+      await own.quit();
+    }
   });
 
   it('waitFor gives up with WAIT_TIMEOUT; a connection the caller owns stays open after close()', async () => {

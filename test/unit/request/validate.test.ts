@@ -7,6 +7,7 @@ import {
   requestHash,
   validateAttachmentRequest,
   validateBatchRequest,
+  validatedBatchOf,
 } from '../../../src/workflow/request/index.js';
 
 const SERVER = '2b8e1a6e-3f0c-4e43-9a5d-5f1f0c2a7b11';
@@ -194,6 +195,20 @@ describe('validateBatchRequest', () => {
         return true;
       });
     }
+  });
+});
+
+describe('validatedBatchOf', () => {
+  it('knows the very body validateBatchRequest accepted, and nothing else', () => {
+    const body = { items: [base(), base({ subnet: newSubnet() })] };
+    assert.equal(validatedBatchOf(body), undefined, 'not validated yet');
+    const validated = validateBatchRequest(body, { maxItems: 5 });
+    assert.equal(validatedBatchOf(body), validated);
+    assert.equal(validatedBatchOf({ ...body }), undefined, 'a copy was never validated');
+    assert.equal(validatedBatchOf(null), undefined);
+    const refused = { items: [base({ server_id: 'nope' })] };
+    assert.throws(() => validateBatchRequest(refused, { maxItems: 5 }));
+    assert.equal(validatedBatchOf(refused), undefined, 'a refused body is not marked');
   });
 });
 
