@@ -11,6 +11,7 @@ import { uuid } from '../lib/ids.js';
 import type { Keys } from './keys.js';
 import { decodeRecord, encodeFields, fieldArgs, RECORD_FIELDS_JSON } from './record-codec.js';
 import { CLEANUP_SCRIPT, INCR_SCRIPT, PATCH_SCRIPT, TERMINAL_SCRIPT } from './record-scripts.js';
+import { runCreateRecords, type CreateRecordsWrite } from './record-create-script.js';
 import { WorkflowError } from './errors.js';
 import {
   ATTACHMENT_STATUSES,
@@ -76,7 +77,7 @@ export interface PatchOptions {
 
 export interface AttachmentStore {
   create(record: AttachmentRecord): Promise<void>;
-  /** All records, their indexes and the batch hash in one MULTI (all or nothing). */
+  /** All records, their indexes and the batch hash in one Lua script (atomic: no reader sees part of it). */
   createMany(records: readonly AttachmentRecord[], batch?: BatchInput): Promise<void>;
   get(id: string): Promise<AttachmentRecord | null>;
   getMany(ids: readonly string[]): Promise<Array<AttachmentRecord | null>>;
@@ -152,12 +153,6 @@ function withIncrement(args: string[], cloudCalls: number | undefined): string[]
   return [String(Number(args[0]) + 1), ...args.slice(1), '+cloud_calls', String(Math.round(cloudCalls))];
 }
 
-async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
-  const results = await multi.exec();
-  if (results === null) throw new Error('Redis transaction aborted');
-  for (const [err] of results) if (err) throw err;
-}
-
 export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps): AttachmentStore {
   const { redis, keys } = deps;
   const clock = deps.clock ?? systemClock;
@@ -181,11 +176,23 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
   const indexCutoff = (): number => clock.now() - retentionMs - INDEX_TRIM_MARGIN_MS;
 
   /**
-   * Queue the writes of new records on a transaction: one HSET per record, then ONE ZADD per index key with all
-   * of its members (a batch shares the all/status/batch indexes), not one ZADD per record and index — a
-   * 1,000-item batch is ~2,000 commands instead of ~5,000, which is most of what its MULTI costs.
+   * The write of new records (and their batch hash) for the create script (./record-create-script.ts): one hash
+   * per record, then ONE sorted set entry per index key with all of its members (a batch shares the
+   * all/status/batch indexes).
    */
-  const addRecords = (multi: ReturnType<Redis['multi']>, records: readonly AttachmentRecord[]): void => {
+  const createWrite = (records: readonly AttachmentRecord[], batch?: { key: string; fields: Record<string, string> }): CreateRecordsWrite => {
+    const hashKeys: string[] = [];
+    const args: Array<string | number> = [0];
+    const pushPairs = (fields: Record<string, string>): void => {
+      const at = args.length;
+      args.push(0);
+      let n = 0;
+      for (const name in fields) {
+        args.push(name, fields[name] as string);
+        n += 1;
+      }
+      args[at] = n;
+    };
     const indexes = new Map<string, Array<number | string>>();
     const index = (key: string, score: number, id: string): void => {
       const members = indexes.get(key);
@@ -194,13 +201,23 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
     };
     for (const r of records) {
       const score = Date.parse(r.created_at);
-      multi.hset(keys.attachment(r.id), encodeFields({ ...r, stages: r.stages ?? {} }));
+      hashKeys.push(keys.attachment(r.id));
+      pushPairs(encodeFields({ ...r, stages: r.stages ?? {} }));
       index(keys.attachmentsIndex(), score, r.id);
       index(keys.byStatus(r.status), score, r.id);
       index(keys.byServer(r.server_id), score, r.id);
       if (r.batch_id) index(keys.batchItems(r.batch_id), score, r.id);
     }
-    for (const [key, members] of indexes) multi.zadd(key, ...members);
+    if (batch) {
+      hashKeys.push(batch.key);
+      pushPairs(batch.fields);
+    }
+    args[0] = hashKeys.length;
+    for (const members of indexes.values()) {
+      args.push(members.length / 2);
+      for (const m of members) args.push(m);
+    }
+    return { keys: [...hashKeys, ...indexes.keys()], args };
   };
 
   const get = async (id: string): Promise<AttachmentRecord | null> => decodeRecord(await redis.hgetall(keys.attachment(id)));
@@ -261,25 +278,23 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
 
   return {
     async create(record) {
-      const multi = redis.multi();
-      addRecords(multi, [record]);
-      await execOrThrow(multi);
+      await runCreateRecords(redis, createWrite([record]));
     },
 
     async createMany(records, batch) {
-      const multi = redis.multi();
-      addRecords(multi, records);
-      if (batch) {
-        multi.hset(keys.batch(batch.id), {
+      if (records.length === 0 && !batch) return;
+      const batchHash = batch && {
+        key: keys.batch(batch.id),
+        fields: {
           id: batch.id,
           total: String(records.length),
           created_at: batch.created_at,
           done: '0',
           ...(batch.callback_url ? { callback_url: batch.callback_url } : {}),
           ...(batch.metadata ? { metadata: JSON.stringify(batch.metadata) } : {}),
-        });
-      }
-      await execOrThrow(multi);
+        },
+      };
+      await runCreateRecords(redis, createWrite(records, batchHash));
     },
 
     get,
