@@ -24,6 +24,7 @@ import { mergeFaults, mergeTimings } from './settings.js';
 import type { EmulatorContext } from './store.js';
 import type { CreateServerOptions, EmulatorConfigPatch, EmulatorConfigView, EmulatorControl, EmulatorFaults, EmulatorState, EmulatorTimings } from './types.js';
 import { isObject } from './validate.js';
+import { seededRandom } from './random.js';
 
 function serverVpc(ctx: EmulatorContext, vpcId: string | undefined): VpcModel {
   if (vpcId !== undefined) {
@@ -85,9 +86,11 @@ export function createControl(
   onReset: () => void,
 ): EmulatorControl {
   const config = (): EmulatorConfigView => structuredClone(ctx.settings);
+  const initialRandom = ctx.random;
   return {
     reset() {
       ctx.store.clear();
+      ctx.random = initialRandom;
       ctx.settings.timings = structuredClone(initial.timings);
       ctx.settings.faults = { ...initial.faults };
       onReset();
@@ -97,9 +100,13 @@ export function createControl(
       return serverView(ctx, createServerModel(ctx, opts));
     },
     configure(patch: EmulatorConfigPatch) {
-      if (!isObject(patch)) throw controlError(400, 'EMULATOR.BAD_CONFIG', 'Body must be {timings?, faults?}.');
+      if (!isObject(patch)) throw controlError(400, 'EMULATOR.BAD_CONFIG', 'Body must be {timings?, faults?, seed?}.');
       for (const key of Object.keys(patch)) {
-        if (key !== 'timings' && key !== 'faults') throw controlError(400, 'EMULATOR.BAD_CONFIG', `Unknown config section: ${key}`);
+        if (key !== 'timings' && key !== 'faults' && key !== 'seed') throw controlError(400, 'EMULATOR.BAD_CONFIG', `Unknown config section: ${key}`);
+      }
+      const seed: unknown = patch.seed;
+      if (seed !== undefined && !(typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
+        throw controlError(400, 'EMULATOR.BAD_CONFIG', 'seed must be an integer in 0..4294967295.');
       }
       const timings = patch.timings === undefined ? ctx.settings.timings : mergeTimings(ctx.settings.timings, patch.timings);
       if (typeof timings === 'string') throw controlError(400, 'EMULATOR.BAD_CONFIG', timings);
@@ -107,6 +114,7 @@ export function createControl(
       if (typeof faults === 'string') throw controlError(400, 'EMULATOR.BAD_CONFIG', faults);
       ctx.settings.timings = timings;
       ctx.settings.faults = faults;
+      if (typeof seed === 'number') ctx.random = seededRandom(seed);
     },
     config,
     state(): EmulatorState {

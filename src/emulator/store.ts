@@ -80,7 +80,8 @@ export interface EmulatorContext {
   readonly settings: EmulatorSettings;
   readonly clock: Clock;
   readonly ids: { uuid(): string; hex32(): string };
-  readonly random: () => number;
+  /** Replaced by `configure({ seed })` (./random.ts) and restored by `reset()`. */
+  random: () => number;
   readonly projectId: string;
   readonly region: string;
   readonly logger: Logger;

@@ -120,6 +120,8 @@ export interface EmulatorConfigView {
 export interface EmulatorConfigPatch {
   timings?: Partial<EmulatorTimings>;
   faults?: Partial<EmulatorFaults>;
+  /** Seed the random source (job durations, injected failures, faults) for reproducible runs; until reset. */
+  seed?: number;
 }
 
 export interface EmulatorControl {

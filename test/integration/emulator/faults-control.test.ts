@@ -103,7 +103,7 @@ describe('control API', () => {
     const after = await e.t.control.configure({ timings: { job_ms: { min: 10, max: 20, median: 15, sigma: 0.3 } }, faults: { latency_ms: 0 } });
     assert.deepEqual(after.timings.job_ms, { min: 10, max: 20, median: 15, sigma: 0.3 });
     assert.equal(after.timings.vpc_ready_ms, before.timings.vpc_ready_ms);
-    for (const bad of [{ faults: { error_rate: 2 } }, { faults: { bogus: 1 } }, { timings: { job_ms: { min: 5, max: 1 } } }, { timings: { vpc_ready_ms: -1 } }, { other: {} }]) {
+    for (const bad of [{ faults: { error_rate: 2 } }, { faults: { bogus: 1 } }, { timings: { job_ms: { min: 5, max: 1 } } }, { timings: { vpc_ready_ms: -1 } }, { other: {} }, { seed: -1 }, { seed: 1.5 }, { seed: '7' }]) {
       const res = await fetch(`${e.t.url}/_emulator/config`, { method: 'PUT', body: JSON.stringify(bad), headers: { 'content-type': 'application/json' } });
       assert.equal(res.status, 400, JSON.stringify(bad));
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'EMULATOR.BAD_CONFIG');
@@ -126,6 +126,30 @@ describe('control API', () => {
     assert.ok(durations.every((d) => d >= 1000 && d <= 3000), durations.join(','));
     assert.ok(new Set(durations).size > 3, 'durations vary');
     assert.ok(durations.includes(1000) || durations.includes(3000), 'sigma 2 reaches a clip bound');
+  });
+
+  it('a seed makes job durations reproducible', async () => {
+    const draw = async (seed: number): Promise<number[]> => {
+      await e.t.control.reset();
+      await e.t.control.configure({ seed, timings: { job_ms: { min: 1000, max: 30_000, median: 8000, sigma: 0.4 } } });
+      const s = await e.t.control.createServer({ max_nics: 64 });
+      const subnet = (await e.call('GET', 'subnets')).body.subnets[0];
+      const out: number[] = [];
+      for (let k = 0; k < 5; k++) {
+        const port = (await e.call('POST', 'ports', { body: { port: { network_id: subnet.id } } })).body.port;
+        const job = (await e.call('POST', `cloudservers/${s.id}/nics`, { body: { nics: [{ port_id: port.id }] } })).body.job_id;
+        clock.advance(30_000);
+        const j = (await e.call('GET', `jobs/${job}`)).body;
+        out.push(Date.parse(j.end_time) - Date.parse(j.begin_time));
+      }
+      return out;
+    };
+    const first = await draw(42);
+    const again = await draw(42);
+    const other = await draw(43);
+    assert.deepEqual(again, first);
+    assert.notDeepEqual(other, first);
+    assert.ok(new Set(first).size > 1, 'durations still vary within a run');
   });
 
   it('POST /_emulator/servers creates a VPC and subnet, or a subnet in a given VPC; errors are 400/404', async () => {
