@@ -96,7 +96,7 @@ export const schema: SchemaOf<Omit<Config, 'emulator'>> & { emulator: SchemaOf<O
     pollTargetLagMs: {
       doc: 'Mean delay aimed at between an ECS job ending and the poller seeing it, in ms; the learned schedule spends as few ShowJob calls as it can for it.',
       format: 'positive-int',
-      default: 950,
+      default: 1_000,
       env: 'POLL_TARGET_LAG_MS',
     },
     waitDelayMs: { doc: 'Delay before re-checking a VPC/subnet that is not ready or a held server lease, in ms.', format: 'positive-int', default: 1_000, env: 'STAGE_WAIT_DELAY_MS' },

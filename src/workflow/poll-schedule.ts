@@ -19,8 +19,8 @@
  *
  * Why this rule (issue 7's benchmark: log-normal durations, median 8 s, σ 0.4, 300 attachments arriving in
  * waves, learned as they end): stepping through learned quantiles used 84 % of a fixed 2 s poll's calls;
- * this rule, with the default 950 ms target (a little under a fixed 2 s poll's ≈1 s lag), uses ≈70 % at a
- * lower lag, in simulation and in bench/polling.ts. A censoring-aware estimate (counting jobs still running)
+ * this rule, with the default 1 s target, uses ≈70–74 % of them at a lower lag (in bench/polling.ts the workers'
+ * queue latency is added to every interval of the fixed poll, and its lag is ≈1.2 s). A censoring-aware estimate (counting jobs still running)
  * was tried in simulation and bought nothing measurable, so only ended jobs are samples.
  * test/unit/workflow/poll-schedule.test.ts checks the target.
  */

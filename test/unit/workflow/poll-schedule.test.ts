@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildModel, countAtLeast, firstPollDelay, hazard, nextPollDelay, quantile, MIN_SAMPLES } from '../../../src/workflow/poll-schedule.js';
 
-const settings = { pollMinDelayMs: 250, pollMaxDelayMs: 10_000, pollInitialExpectedMs: 5_000, pollTargetLagMs: 950 };
+const settings = { pollMinDelayMs: 250, pollMaxDelayMs: 10_000, pollInitialExpectedMs: 5_000, pollTargetLagMs: 1_000 };
 
 /** Deterministic PRNG (LCG) and log-normal sampler. */
 function lognormal(seed: number, median: number, sigma: number): () => number {
