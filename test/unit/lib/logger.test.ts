@@ -67,11 +67,30 @@ describe('logger redaction', () => {
     assert.deepEqual(line.headers, { authorization: '[REDACTED]' });
   });
 
+  it('redacts sensitive keys at any depth, in arrays and in errors, and credential-shaped text in strings', () => {
+    const cap = capture();
+    const err = Object.assign(new Error(`request failed: Authorization: ${AUTH}`), { config: { credentials: { nested: { secretKey: 'SKDEEP' } } } });
+    cap.logger.error(
+      { err, a: { b: { c: { d: { authToken: 'tok-deep', ok: 1 } } } }, list: [{ password: 'pw-1' }], note: 'sent with Bearer api-key-9 and whsec_QUJDREVGR0g=' },
+      'call with Authorization SDK-HMAC-SHA256 Access=AKMSG, Signature=abcdef0123456789',
+    );
+    const raw = cap.raw[0]!;
+    for (const s of ['SKDEEP', 'tok-deep', 'pw-1', 'api-key-9', 'QUJDREVGR0g', 'AKMSG', 'abcdef0123456789', 'AKLEAK', '0123456789abcdef0123']) {
+      assert.ok(!raw.includes(s), `${s} leaked: ${raw}`);
+    }
+    const line = cap.lines[0]!;
+    assert.deepEqual(line.a, { b: { c: { d: { authToken: '[REDACTED]', ok: 1 } } } });
+    assert.match(String(line.msg), /^call with Authorization SDK-HMAC-SHA256 Access=\[REDACTED\], Signature=\[REDACTED\]$/);
+    assert.match(String((line.err as { message: string }).message), /^request failed/);
+  });
+
   it('does not alter the object that was logged', () => {
     const cap = capture();
-    const obj = { sk: 'SKKEEP' };
+    const obj = { sk: 'SKKEEP', deep: { inner: { secret: 'SECRETKEEP' } }, text: 'Bearer keep-me' };
     cap.logger.info(obj, 'x');
     assert.equal(obj.sk, 'SKKEEP');
+    assert.equal(obj.deep.inner.secret, 'SECRETKEEP');
+    assert.equal(obj.text, 'Bearer keep-me');
   });
 
   it('honours the level', () => {
