@@ -232,6 +232,10 @@ export type Decoder<T> = (json: unknown) => DecodeResult<T>;
 /**
  * A decoder for one response: fills the defaults, checks the schema and, with `rootKey`, unwraps
  * `{rootKey: value}`. `problem` names the first offending path, e.g. "/vpc/status: Expected union value".
+ *
+ * The compiled check runs first and the defaults are filled only when it fails: every defaulted field is a
+ * required one, so an answer that passes already carries them all and Value.Default (which walks the value
+ * against the schema, uncompiled) would change nothing — the common case skips that walk (issue 7).
  */
 export function decoder<T>(schema: TSchema, rootKey?: string): Decoder<T> {
   const full = rootKey === undefined ? schema : Type.Object({ [rootKey]: schema });
@@ -240,13 +244,14 @@ export function decoder<T>(schema: TSchema, rootKey?: string): Decoder<T> {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       return { ok: false, problem: 'the body is not a JSON object' };
     }
+    const unwrap = (value: unknown): DecodeResult<T> => ({ ok: true, value: (rootKey === undefined ? value : (value as Record<string, unknown>)[rootKey]) as T });
+    if (checker.Check(json)) return unwrap(json);
     const value = Value.Default(full, json);
     if (!checker.Check(value)) {
       const first = checker.Errors(value).First();
       return { ok: false, problem: first ? `${first.path || '/'}: ${first.message}` : 'does not match the schema' };
     }
-    const out = rootKey === undefined ? value : (value as Record<string, unknown>)[rootKey];
-    return { ok: true, value: out as T };
+    return unwrap(value);
   };
 }
 
