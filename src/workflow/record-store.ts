@@ -307,7 +307,9 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
       const stageEvent = opts.stageCompleted !== undefined && settings.stageCompletedEvents;
       const res = await PATCH_SCRIPT.run(redis, scriptKeys(id, undefined), [
         nowIso(),
-        RECORD_FIELDS_JSON,
+        // The field table is only read to build a stage event: without one, '' saves sending ~700 bytes on
+        // every stage write (issue 7).
+        stageEvent ? RECORD_FIELDS_JSON : '',
         stageEvent ? newEventId() : '',
         opts.stageCompleted ?? '',
         settings.streamMaxLen,
