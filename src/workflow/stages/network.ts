@@ -1,5 +1,6 @@
 /**
- * Stage `network`: reads the server, then resolves the VPC the NIC will live in.
+ * Stage `network`: reads the server (ShowServer and ListServerInterfaces, sent together), then resolves the
+ * VPC the NIC will live in.
  *
  * Creates:      a VPC, only when the request names one (`vpc: {name, cidr}`) that does not exist yet
  *               (`created_vpc = true` and `vpc_id` are written at once, inside the lock).
@@ -40,16 +41,26 @@ export function primaryNetId(server: ServerDetail, ifs: ServerInterfaces): strin
   return (byPort ?? ifs.interfaceAttachments[0])?.net_id;
 }
 
+/**
+ * ShowServer and ListServerInterfaces, sent together: two reads that do not depend on each other, so the
+ * stage waits for one round trip instead of two (issue 7: the network stage is the first queue every
+ * attachment passes, with the lowest default concurrency, so its wall time bounds the pipeline's rate).
+ * ShowServer's answer still decides first (SERVER_NOT_FOUND, SERVER_STATE_INVALID); the interfaces answer
+ * is only looked at after it. Both calls have ended when this returns, so each is counted in this run.
+ */
 async function readServer(record: AttachmentRecord, deps: StageDeps): Promise<{ server: ServerDetail; ifs: ServerInterfaces } | StageOutcome> {
-  let server: ServerDetail;
-  try {
-    server = await deps.cloud.showServer(record.server_id);
-  } catch (err) {
+  const [serverRead, ifsRead] = await Promise.allSettled([
+    deps.cloud.showServer(record.server_id),
+    Promise.resolve().then(() => deps.cloud.listServerInterfaces(record.server_id)),
+  ]);
+  if (serverRead.status === 'rejected') {
+    const err: unknown = serverRead.reason;
     if (isNotFound(err)) {
       return failed(terminal('SERVER_NOT_FOUND', `server ${record.server_id} does not exist`, { cloud_code: cloudCodeOf(err), request_id: requestIdOf(err) }));
     }
     throw err;
   }
+  const server = serverRead.value;
   if (server.locked || !ATTACH_ALLOWED_SERVER_STATES.includes(server.status)) {
     const why = server.locked ? 'it is locked' : `its status is ${server.status}`;
     return failed(
@@ -59,7 +70,8 @@ async function readServer(record: AttachmentRecord, deps: StageDeps): Promise<{ 
       }),
     );
   }
-  const ifs = await deps.cloud.listServerInterfaces(record.server_id);
+  if (ifsRead.status === 'rejected') throw ifsRead.reason;
+  const ifs = ifsRead.value;
   if (ifs.attachableQuantity.free_nic <= 0) {
     return failed(
       terminal('NIC_LIMIT_REACHED', `server ${server.id} has no free NIC slot (${ifs.interfaceAttachments.length} NICs attached)`, {

@@ -343,6 +343,24 @@ describe('network stage', () => {
     assert.equal(o.kind, 'wait');
   });
 
+  it('sends ShowServer and ListServerInterfaces together; ShowServer\'s answer still decides first', async () => {
+    let interfacesAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (interfacesAsked = resolve));
+    // ShowServer answers only once ListServerInterfaces has been sent: sequential reads would never end.
+    const f = fake({
+      showServer: async () => {
+        await asked;
+        return server({ status: 'ERROR' });
+      },
+      listServerInterfaces: async () => {
+        interfacesAsked();
+        throw cloudError('ListServerInterfaces', 400, 'Ecs.0307');
+      },
+    });
+    expectFailed(await runNetworkStage(record(), f.deps), 'SERVER_STATE_INVALID');
+    assert.deepEqual(f.calls, ['showServer', 'listServerInterfaces']);
+  });
+
   it('uses the server\'s VPC and its primary subnet when the request names neither', async () => {
     const f = fake({ showServer: async () => server(), listServerInterfaces: ifs });
     assert.deepEqual(await runNetworkStage(record(), f.deps), { kind: 'next', stage: 'subnet', fields: { server_vpc_id: 'vpc-a', subnet_id: 'sub', vpc_id: 'vpc-a' } });
