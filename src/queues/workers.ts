@@ -26,6 +26,7 @@ import { installFailureNet } from './failure-net.js';
 import { createRedisLeases, createRedisLocks } from './locks.js';
 import type { StageJobData } from './names.js';
 import { createCloudRateLimiter } from './rate-limiter.js';
+import { catchUpFirstPolls } from './poll-catch-up.js';
 import { createReconciler, type Reconciler } from './reconciler.js';
 import { createStageQueues } from './stage-queues.js';
 import { createStageWorker } from './stage-worker.js';
@@ -80,6 +81,12 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
         }
       : {}),
   });
+  // The poll schedule's first lesson brings forward the first polls planned on its cold guess (./poll-catch-up.ts).
+  const catchUp = (): void => {
+    void catchUpFirstPolls({ queue: runtime.queues.queues.poll, jobDurations: runtime.jobDurations, settings: config.workflow, clock, logger }).catch((err: unknown) =>
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'bringing forward the first polls failed; they run as planned'),
+    );
+  };
   const runtime: WorkerRuntime = {
     config,
     logger,
@@ -94,7 +101,7 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
     rateLimiter,
     locks: createRedisLocks(connection),
     leases: createRedisLeases(connection),
-    jobDurations: createJobDurations({ key: keys.jobDurations() }, { redis: connection, clock }),
+    jobDurations: createJobDurations({ key: keys.jobDurations(), onLearned: () => catchUp() }, { redis: connection, clock }),
     clock,
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
   };

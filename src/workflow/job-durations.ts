@@ -1,15 +1,31 @@
 /**
  * Recent ECS job durations in a capped Redis list (newest first), shared by every worker so the poll schedule
- * learns from all of them. Reads are cached briefly: the schedule needs a distribution, not the last sample.
+ * learns from all of them. Reads are cached for `cacheMs` (also across this process's own record() calls):
+ * the schedule needs a distribution, not the last sample, and each fresh array costs the schedule a new model.
+ * While the schedule is still cold (fewer than MIN_SAMPLES samples) nothing is cached: every read goes to
+ * Redis, so each process sees the learned schedule as soon as it exists, not up to `cacheMs` later (issue 7).
+ *
+ * `onLearned` is called once per list, by the process whose sample is the MIN_SAMPLES-th (LPUSH answers the
+ * new length atomically, so exactly one record() sees it): the queue layer then brings forward the first polls
+ * scheduled on the cold guess (src/queues/poll-catch-up.ts).
  */
 import type { Redis } from 'ioredis';
 import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import type { JobDurations } from './deps.js';
+import { MIN_SAMPLES } from './poll-schedule.js';
 
 export const JOB_DURATION_SAMPLES = 200;
 
-export function createJobDurations(settings: { key: string; cap?: number; cacheMs?: number }, deps: { redis: Redis; clock?: Clock }): JobDurations {
+export interface JobDurationSettings {
+  key: string;
+  cap?: number;
+  cacheMs?: number;
+  /** The schedule has just learned: the list reached MIN_SAMPLES samples. Must not throw. */
+  onLearned?: () => void;
+}
+
+export function createJobDurations(settings: JobDurationSettings, deps: { redis: Redis; clock?: Clock }): JobDurations {
   const cap = settings.cap ?? JOB_DURATION_SAMPLES;
   const cacheMs = settings.cacheMs ?? 2_000;
   const clock = deps.clock ?? systemClock;
@@ -17,14 +33,15 @@ export function createJobDurations(settings: { key: string; cap?: number; cacheM
   return {
     async record(ms) {
       if (!Number.isFinite(ms) || ms < 0) return;
-      await deps.redis.multi().lpush(settings.key, String(Math.round(ms))).ltrim(settings.key, 0, cap - 1).exec();
-      cached = undefined;
+      // A warm cache is kept (the distribution barely moves with one sample); a cold one is never cached.
+      const res = await deps.redis.multi().lpush(settings.key, String(Math.round(ms))).ltrim(settings.key, 0, cap - 1).exec();
+      if (settings.onLearned && Number(res?.[0]?.[1]) === MIN_SAMPLES) settings.onLearned();
     },
     async recent() {
       const now = clock.now();
       if (cached && now - cached.at < cacheMs) return cached.values;
       const values = (await deps.redis.lrange(settings.key, 0, cap - 1)).map(Number).filter((n) => Number.isFinite(n) && n >= 0);
-      cached = { at: now, values };
+      cached = values.length >= MIN_SAMPLES ? { at: now, values } : undefined;
       return values;
     },
   };

@@ -1,0 +1,74 @@
+/**
+ * The poll schedule's first lesson: the job-durations list calls onLearned exactly once, when it reaches
+ * MIN_SAMPLES samples (and a cold list is never served from the cache); then first polls planned on the cold
+ * guess are brought forward to where the learned schedule puts them — due ones now, others to their learned
+ * time — and first polls already due sooner are left alone.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { dropPrefix, freshPrefix, TEST_REDIS_URL } from '../../helpers/redis.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { silentLogger } from '../../../src/lib/logger.js';
+import { catchUpFirstPolls } from '../../../src/queues/poll-catch-up.js';
+import { stageJobId, type StageJobData } from '../../../src/queues/names.js';
+import { createJobDurations } from '../../../src/workflow/job-durations.js';
+import { MIN_SAMPLES } from '../../../src/workflow/poll-schedule.js';
+import { systemClock } from '../../../src/lib/clock.js';
+
+describe('first polls brought forward when the poll schedule learns', () => {
+  const prefix = freshPrefix('catchup');
+  const settings = loadConfig({ env: { APP_ENV: 'test' }, overrides: { workflow: { pollInitialExpectedMs: 20_000, pollMinDelayMs: 50 } } }).workflow;
+  let redis: Redis;
+  let queue: Queue<StageJobData>;
+
+  before(() => {
+    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    queue = new Queue<StageJobData>('poll', { connection: redis, prefix });
+  });
+  after(async () => {
+    await queue?.close();
+    await dropPrefix(TEST_REDIS_URL, prefix);
+    redis?.disconnect();
+  });
+
+  it('job durations: onLearned once, at MIN_SAMPLES; a cold list is read afresh every time', async () => {
+    let learned = 0;
+    const durations = createJobDurations({ key: `${prefix}:durations`, cacheMs: 60_000, onLearned: () => void (learned += 1) }, { redis });
+    for (let i = 0; i < MIN_SAMPLES - 1; i++) await durations.record(10);
+    assert.equal((await durations.recent()).length, MIN_SAMPLES - 1);
+    assert.equal(learned, 0);
+    await durations.record(10);
+    assert.equal(learned, 1, 'called when the list reached MIN_SAMPLES');
+    assert.equal((await durations.recent()).length, MIN_SAMPLES, 'the cold read was not cached');
+    for (let i = 0; i < 3; i++) await durations.record(10);
+    assert.equal(learned, 1, 'called once');
+    assert.equal((await durations.recent()).length, MIN_SAMPLES, 'a warm read is cached');
+  });
+
+  it('moves cold-planned first polls to the learned time, and leaves sooner ones alone', async () => {
+    // Planned on the cold guess: 16 s after submission (80 % of 20 s).
+    const cold = await Promise.all(['a', 'b'].map((id) => queue.add('poll', { attachment_id: id }, { jobId: stageJobId(id, 'poll'), delay: 16_000 })));
+    // Planned sooner than the learned first poll would be: untouched.
+    const soon = await queue.add('poll', { attachment_id: 'c' }, { jobId: stageJobId('c', 'poll'), delay: 30 });
+    // Learned: jobs take 2 s, so the first poll is about 2 s after submission (and not due yet).
+    const samples = Array.from({ length: MIN_SAMPLES }, () => 2_000);
+    const moved = await catchUpFirstPolls({ queue, jobDurations: { recent: async () => samples }, settings, clock: systemClock, logger: silentLogger() });
+    assert.equal(moved, 2);
+    for (const job of cold) {
+      const fresh = await queue.getJob(job.id as string);
+      assert.equal(await fresh?.getState(), 'delayed');
+      const due = (fresh?.timestamp ?? 0) + (fresh?.delay ?? 0);
+      assert.ok(due - job.timestamp < 5_000, `${job.id}: due ${due - job.timestamp} ms after submission`);
+    }
+    const untouched = await queue.getJob(soon.id as string);
+    assert.equal(untouched?.delay, 30);
+
+    // Learned: jobs end at once (first poll pollMinDelayMs after submission); a second later that is past: promoted.
+    const quick = Array.from({ length: MIN_SAMPLES }, () => 0);
+    const later = { now: () => Date.now() + 1_000 };
+    assert.equal(await catchUpFirstPolls({ queue, jobDurations: { recent: async () => quick }, settings, clock: later, logger: silentLogger() }), 2);
+    for (const job of cold) assert.equal(await (await queue.getJob(job.id as string))?.getState(), 'waiting');
+  });
+});
