@@ -5,8 +5,12 @@
  *   removed first), or, when that job failed for good, the attachment fails as the failure net would.
  * - A failed/cancelled record whose cleanup is missing or still pending and whose cleanup job is not live
  *   (the process died between the terminal transition and adding the cleanup job, or the cleanup job stalled
- *   out): the cleanup job is added again (a stale completed/failed one removed first). A cleanup that is
- *   `done`, or that gave up (`failed`: logged and visible in the record, an operator matter), is never touched.
+ *   out): the cleanup job is added again (a stale completed/failed one removed first). A cleanup job that
+ *   failed without writing a result is re-added at most MAX_CLEANUP_REQUEUES times (counted in
+ *   record.cleanup.requeued); after that the cleanup is marked failed (CLEANUP_JOB_FAILED) instead of being
+ *   retried every sweep for a day — a job that keeps stalling (it crashes its worker) needs an operator.
+ *   A cleanup that is `done`, or that gave up (`failed`: logged and visible in the record, an operator
+ *   matter), is never touched.
  * Each repair reads the record again right before acting, so a record that moved on meanwhile is left alone;
  * adds are idempotent (deterministic job ids) and stages and cleanup are safe to run twice.
  */
@@ -17,9 +21,12 @@ import { failAttachmentOfFailedJob } from './failure-net.js';
 import { cleanupJobId, stageJobId } from './names.js';
 import type { WorkerRuntime } from './worker-runtime.js';
 
-export type CheckRuntime = Pick<WorkerRuntime, 'store' | 'queues' | 'leases' | 'keys' | 'logger'>;
+export type CheckRuntime = Pick<WorkerRuntime, 'store' | 'queues' | 'leases' | 'keys' | 'logger' | 'clock'>;
 export type StageCheckResult = 'ok' | 'added' | 'replaced' | 'failed' | 'moved';
-export type CleanupCheckResult = 'ok' | 'added' | 'replaced' | 'moved';
+export type CleanupCheckResult = 'ok' | 'added' | 'replaced' | 'moved' | 'gave-up';
+
+/** Re-adds of a cleanup job that failed without a result before the cleanup is marked failed. */
+export const MAX_CLEANUP_REQUEUES = 3;
 
 /** Job states in which the job will still run (or is running). */
 const LIVE_STATES: ReadonlySet<string> = new Set(['waiting', 'wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused']);
@@ -81,13 +88,24 @@ export async function checkCleanupJob(rt: CheckRuntime, record: AttachmentRecord
   const current = await rt.store.get(record.id);
   if (!current || !cleanupOutstanding(current)) return 'moved';
   const stale = state === 'completed' || state === 'failed';
+  const fields = { attachment_id: record.id, status: current.status, cleanup_status: current.cleanup?.status ?? 'missing', job_state: state, since: current.finished_at };
+  if (state === 'failed') {
+    const requeued = current.cleanup?.requeued ?? 0;
+    const job = await queue.getJob(jobId);
+    const reason = job?.failedReason || 'no reason recorded';
+    if (requeued >= MAX_CLEANUP_REQUEUES) {
+      const error = `CLEANUP_JOB_FAILED: the cleanup job failed without a result ${requeued + 1} times (last: ${reason})`;
+      await rt.store.setCleanup(record.id, { ...(current.cleanup ?? {}), status: 'failed', error, finished_at: new Date(rt.clock.now()).toISOString() });
+      log.error({ ...fields, requeued }, `reconciler: ${error}; cleanup marked failed`);
+      return 'gave-up';
+    }
+    // Counted before the add, so the new job's own progress writes (which start from record.cleanup) keep it.
+    await rt.store.setCleanup(record.id, { ...(current.cleanup ?? {}), status: 'pending', requeued: requeued + 1 });
+  }
   // A finished job with this id would turn the add into a no-op: remove it first (the record says the cleanup
   // is not done, so that job did not finish it: it stalled out, or ended without writing its result).
   if (stale) await queue.remove(jobId);
   await rt.queues.enqueueCleanup(record.id);
-  log.warn(
-    { attachment_id: record.id, status: current.status, cleanup_status: current.cleanup?.status ?? 'missing', job_state: state, since: current.finished_at },
-    `reconciler: ${current.status} attachment had no live cleanup job; added it again`,
-  );
+  log.warn(fields, `reconciler: ${current.status} attachment had no live cleanup job; added it again`);
   return stale ? 'replaced' : 'added';
 }

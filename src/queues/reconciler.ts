@@ -47,6 +47,8 @@ export interface ReconcileReport {
   cleanupsChecked: number;
   /** Cleanup jobs added again (missing, or a stale completed/failed one replaced). */
   cleanupsAdded: number;
+  /** Cleanups marked failed because their job kept failing without a result (MAX_CLEANUP_REQUEUES). */
+  cleanupsGivenUp: number;
 }
 
 export interface Reconciler {
@@ -110,6 +112,7 @@ export function createReconciler(rt: ReconcilerRuntime): Reconciler {
       count(report, result) {
         report.cleanupsChecked += 1;
         if (result === 'added' || result === 'replaced') report.cleanupsAdded += 1;
+        else if (result === 'gave-up') report.cleanupsGivenUp += 1;
       },
     },
   ];
@@ -140,7 +143,7 @@ export function createReconciler(rt: ReconcilerRuntime): Reconciler {
   };
 
   const sweep = async (opts: { force?: boolean } = {}): Promise<ReconcileReport> => {
-    const report: ReconcileReport = { swept: false, checked: 0, added: 0, replaced: 0, failed: 0, cleanupsChecked: 0, cleanupsAdded: 0 };
+    const report: ReconcileReport = { swept: false, checked: 0, added: 0, replaced: 0, failed: 0, cleanupsChecked: 0, cleanupsAdded: 0, cleanupsGivenUp: 0 };
     if (!opts.force) {
       // Not released: it expires just before the next interval, so one process sweeps per interval.
       const taken = await redis.set(lockKey, randomUUID(), 'PX', Math.max(1, Math.floor(intervalMs * 0.9)), 'NX');

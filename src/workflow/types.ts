@@ -71,6 +71,8 @@ export interface CleanupResult {
   detach_job_id?: string;
   /** Attempts made by the cleanup job. */
   attempts?: number;
+  /** Times the reconciler re-added a cleanup job that had failed without writing a result (stalled out). */
+  requeued?: number;
 }
 
 export interface AttachmentRecord {

@@ -16,6 +16,7 @@ import { systemClock } from '../../../src/lib/clock.js';
 import { CLEANUP_QUEUE, cleanupJobId } from '../../../src/queues/names.js';
 import { createRedisLeases } from '../../../src/queues/locks.js';
 import { createReconciler, type Reconciler } from '../../../src/queues/reconciler.js';
+import { MAX_CLEANUP_REQUEUES } from '../../../src/queues/reconcile-checks.js';
 import { newAttachmentRecord } from '../../../src/workflow/new-record.js';
 import type { AttachmentRecord, CleanupResult } from '../../../src/workflow/types.js';
 
@@ -195,6 +196,28 @@ describe('reconciler: lost cleanups, one sweep branch by branch', () => {
     assert.ok(report.cleanupsAdded >= 2, JSON.stringify(report));
     assert.equal(await cleanupState(w, completed.id), 'waiting');
     assert.equal(await cleanupState(w, stalled.id), 'waiting');
+  });
+
+  it(`re-adds a cleanup job that keeps failing without a result ${MAX_CLEANUP_REQUEUES} times, then marks the cleanup failed`, async () => {
+    const rec = await endedRecord(w, { status: 'failed', server_id: SERVER, cleanup: { status: 'pending', port_deleted: true } });
+    for (let i = 1; i <= MAX_CLEANUP_REQUEUES; i += 1) {
+      await runCleanupJobWith(rec.id, 'fail');
+      // (The bare worker fails every waiting cleanup job, other tests' too: only this record is asserted on.)
+      await reconciler.sweep({ force: true });
+      assert.equal(await cleanupState(w, rec.id), 'waiting');
+      assert.deepEqual((await w.store.get(rec.id))?.cleanup, { status: 'pending', port_deleted: true, requeued: i }, 'progress kept, re-add counted');
+    }
+    await runCleanupJobWith(rec.id, 'fail');
+    const report = await reconciler.sweep({ force: true });
+    assert.ok(report.cleanupsGivenUp >= 1, JSON.stringify(report));
+    assert.equal(await cleanupState(w, rec.id), 'failed', 'not re-added');
+    const cleanup = (await w.store.get(rec.id))?.cleanup;
+    assert.equal(cleanup?.status, 'failed');
+    assert.equal(cleanup?.port_deleted, true);
+    assert.match(cleanup?.error ?? '', /^CLEANUP_JOB_FAILED: .* 4 times \(last: job stalled more than allowable limit\)$/);
+    await reconciler.sweep({ force: true });
+    assert.equal(await cleanupState(w, rec.id), 'failed', 'a given-up cleanup is not looked at again');
+    assert.deepEqual((await w.store.get(rec.id))?.cleanup, cleanup);
   });
 
   it('leaves a finished cleanup job alone when the record says the cleanup is done', async () => {
