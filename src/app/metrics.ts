@@ -12,6 +12,7 @@
  *   nic_attach_ecs_polls_per_attachment                      ShowJob polls of an attachment, at its end
  *   nic_attach_attachments_finished_total{status,code}       terminal transitions this process made
  *   nic_attach_webhook_deliveries_total{outcome}             delivery attempts (delivered, retry, dead, gone, …)
+ *   nic_attach_events_lost_total{kind}                       events trimmed from the stream before delivery
  * Read from Redis on each scrape (the same for every process, so aggregate with max, not sum):
  *   nic_attach_attachments{status}                           records per status (within the record retention)
  *   nic_attach_queue_jobs{queue,state}                       BullMQ job counts of every queue
@@ -47,6 +48,8 @@ export interface MetricsHooks {
   onAttachmentEnd(e: AttachmentEnd): void;
   /** A webhook delivery attempt ended with this outcome (delivered, retry, dead, gone, cancelled, skip). */
   onWebhookAttempt(outcome: string): void;
+  /** Events trimmed from the stream before the dispatcher delivered them (kind unread or pending). */
+  onEventsLost(kind: string, count: number): void;
 }
 
 export interface AppMetrics {
@@ -101,6 +104,12 @@ export function createAppMetrics(deps: AppMetricsDeps): AppMetrics {
     registers,
   });
   const webhooks = new Counter({ name: 'nic_attach_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome.', labelNames: ['outcome'], registers });
+  const eventsLost = new Counter({
+    name: 'nic_attach_events_lost_total',
+    help: 'Completion events trimmed from the stream (EVENTS_STREAM_MAXLEN) before webhooks were dispatched for them.',
+    labelNames: ['kind'],
+    registers,
+  });
 
   const warn = (what: string) => (err: unknown) => deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, `metrics: could not read ${what}`);
 
@@ -172,6 +181,9 @@ export function createAppMetrics(deps: AppMetricsDeps): AppMetrics {
       },
       onWebhookAttempt(outcome) {
         webhooks.inc({ outcome });
+      },
+      onEventsLost(kind, count) {
+        eventsLost.inc({ kind }, count);
       },
     },
   };

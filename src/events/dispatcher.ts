@@ -8,6 +8,12 @@
  * Crash safety: an entry is acked only after its deliveries exist and are enqueued; entries left pending by a
  * dead dispatcher are taken over with XAUTOCLAIM after `claimIdleMs`. Handling an entry twice is harmless: the
  * delivery id (`${event_id}.${target}`) and the job id are deterministic.
+ *
+ * Trimming: the stream is capped (EVENTS_STREAM_MAXLEN). A dispatcher that falls that far behind loses the
+ * oldest unread events; that cannot be undone here, but it is never silent: before each read, a group whose
+ * last-delivered id is older than the stream's first entry while Redis counts more unread entries (lag) than
+ * the stream still holds has lost the difference; and pending entries that XAUTOCLAIM reports as deleted are
+ * lost too — both log EVENTS_TRIMMED_UNDELIVERED and call `onEventsLost`.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +47,19 @@ export interface DispatcherDeps {
   claimIdleMs?: number;
   blockMs?: number;
   batchSize?: number;
+  /** Told when events were trimmed from the stream before this group delivered them (see the header). */
+  onEventsLost?: (loss: EventsLost) => void;
+}
+
+export interface EventsLost {
+  /** `unread`: trimmed before any dispatcher read them; `pending`: read by a dispatcher that died, then trimmed. */
+  kind: 'unread' | 'pending';
+  /** Entries lost: exact for pending ones; for unread ones Redis' own count (lag), which a gap before can inflate. */
+  count?: number;
+  /** Stream ids: entries after `after` and before `before` are gone (unread); the last one gone (pending). */
+  after?: string;
+  before?: string;
+  through?: string;
 }
 
 export interface Dispatcher {
@@ -55,6 +74,22 @@ export interface Dispatcher {
 }
 
 type RawEntry = [id: string, fields: string[] | null];
+
+/** Orders two stream ids (`ms-seq`). */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const d = BigInt(am) - BigInt(bm) || BigInt(as) - BigInt(bs);
+  return d === 0n ? 0 : d < 0n ? -1 : 1;
+}
+
+/** A flat XINFO reply (`[k1, v1, k2, v2, …]`) as a map. */
+function infoMap(flat: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!Array.isArray(flat)) return out;
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
+}
 
 export function deliveryId(eventId: string, target: string): string {
   return `${eventId}.${target}`;
@@ -75,6 +110,32 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const count = deps.batchSize ?? 50;
   const stream = keys.events();
   const log = deps.logger.child({ component: 'dispatcher', consumer });
+  let reportedBefore = '0-0';
+
+  const lost = (loss: EventsLost): void => {
+    log.error({ code: 'EVENTS_TRIMMED_UNDELIVERED', ...loss }, 'events were trimmed from the stream before they were delivered; raise EVENTS_STREAM_MAXLEN or add events workers');
+    deps.onEventsLost?.(loss);
+  };
+
+  /**
+   * Have entries this group had not read yet been trimmed away? Only while the group is behind the first kept
+   * entry can it tell (its next read jumps the gap); each gap is reported once, by its first kept entry.
+   */
+  const checkTrimmed = async (): Promise<void> => {
+    const res = await redis.pipeline().xinfo('STREAM', stream).xinfo('GROUPS', stream).exec();
+    const streamInfo = infoMap(res?.[0]?.[1]);
+    const groups = Array.isArray(res?.[1]?.[1]) ? (res[1][1] as unknown[]).map(infoMap) : [];
+    const g = groups.find((x) => x.name === group);
+    const first = Array.isArray(streamInfo['first-entry']) ? streamInfo['first-entry'][0] : undefined;
+    const lastDelivered = g?.['last-delivered-id'];
+    const lag = g?.lag;
+    const length = Number(streamInfo.length);
+    // `lag` is null when Redis cannot tell (older Redis, or the counters are off): nothing is reported then.
+    if (typeof first !== 'string' || typeof lastDelivered !== 'string' || typeof lag !== 'number') return;
+    if (compareStreamIds(lastDelivered, first) >= 0 || lag <= length || compareStreamIds(first, reportedBefore) <= 0) return;
+    reportedBefore = first;
+    lost({ kind: 'unread', count: lag - length, after: lastDelivered, before: first });
+  };
 
   const ensureGroup = async (): Promise<void> => {
     try {
@@ -122,9 +183,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const claimed = res[1].filter((e) => e !== null);
       if (claimed.length > 0) log.info({ entries: claimed.length }, 'took over pending events of another dispatcher');
       await handle(claimed);
-      // Redis 7 reports entries trimmed away while pending: nothing to deliver, just ack them.
+      // Redis 7 reports entries trimmed away while pending: nothing left to deliver; ack them, and say so.
       const deleted = res[2] ?? [];
-      if (deleted.length > 0) await redis.xack(stream, group, ...deleted);
+      if (deleted.length > 0) {
+        await redis.xack(stream, group, ...deleted);
+        lost({ kind: 'pending', count: deleted.length, ...(deleted[0] ? { through: deleted[deleted.length - 1] } : {}) });
+      }
     } while (start !== '0-0');
     const consumers = (await redis.xinfo('CONSUMERS', stream, group)) as unknown[][];
     for (const c of consumers) {
@@ -155,6 +219,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             lastClaim = Date.now();
             await reclaim();
           }
+          if (!ownPending) await checkTrimmed();
           const reply = (
             ownPending
               ? await redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '0')

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../../config/types.js';
 import { createDeliveryStore, type DeliveryStore } from '../../events/deliveries.js';
 import { createDeliveryRunner } from '../../events/delivery.js';
-import { createDispatcher, type Dispatcher } from '../../events/dispatcher.js';
+import { createDispatcher, type Dispatcher, type EventsLost } from '../../events/dispatcher.js';
 import { createOutboundAgents, type Resolver } from '../../events/outbound-guard.js';
 import { createSubscriptionStore, type SubscriptionStore } from '../../events/subscriptions.js';
 import type { Clock } from '../../lib/clock.js';
@@ -25,6 +25,8 @@ export interface EventsRoleDeps {
   resolve?: Resolver;
   /** Dispatcher tuning (tests shorten the reclaim idle time). */
   dispatcher?: { claimIdleMs?: number; blockMs?: number; consumer?: string };
+  /** Events trimmed from the stream before they were dispatched (the app's metrics). */
+  onEventsLost?: (kind: string, count: number) => void;
   /** Observer of every delivery attempt's outcome (the app's metrics: delivered, retry, dead, gone, …). */
   onDeliveryAttempt?: (outcome: string) => void;
 }
@@ -82,7 +84,17 @@ export function createEventsRole(config: Config, deps: EventsRoleDeps): EventsRo
       }
     : baseRunner;
   const queue = createWebhookQueue({ connection: redis, prefix: config.redis.prefix, onError: (err) => log.warn({ err: err.message }, 'webhook queue error') });
-  const dispatcher = createDispatcher({ redis, keys, subscriptions, deliveries, enqueue: queue.enqueue, logger: log, ...(deps.dispatcher ?? {}) });
+  const onLost = deps.onEventsLost;
+  const dispatcher = createDispatcher({
+    redis,
+    keys,
+    subscriptions,
+    deliveries,
+    enqueue: queue.enqueue,
+    logger: log,
+    ...(onLost ? { onEventsLost: (loss: EventsLost) => onLost(loss.kind, loss.count ?? 1) } : {}),
+    ...(deps.dispatcher ?? {}),
+  });
 
   let worker: ReturnType<typeof createWebhookWorker> | undefined;
   let abort: AbortController | undefined;

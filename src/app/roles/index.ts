@@ -11,7 +11,13 @@ import type { RoleFactory, RoleName } from '../role.js';
 
 export const ROLE_FACTORIES: Readonly<Record<RoleName, RoleFactory>> = {
   emulator: emulatorRoleFactory,
-  events: (ctx) => createEventsRole(ctx.config, { logger: ctx.logger, redis: ctx.redis, onDeliveryAttempt: ctx.ops.metrics.hooks.onWebhookAttempt }),
+  events: (ctx) =>
+    createEventsRole(ctx.config, {
+      logger: ctx.logger,
+      redis: ctx.redis,
+      onDeliveryAttempt: ctx.ops.metrics.hooks.onWebhookAttempt,
+      onEventsLost: ctx.ops.metrics.hooks.onEventsLost,
+    }),
   workers: createWorkersRole,
   api: (ctx) => {
     const events = ctx.role<EventsRole>('events');

@@ -86,6 +86,35 @@ describe('event dispatcher', () => {
     assert.equal((await h.role.deliveries.listForSubscription(sub.id, { limit: 10 })).deliveries.length, 2);
   });
 
+  it('says so when the stream was trimmed past events it had not delivered, and goes on with the rest', async () => {
+    h = await startHarness({ startRole: false });
+    const rx = await startWebhookReceiver();
+    receivers.push(rx);
+    await h.role.subscriptions.create({ url: rx.url });
+    await h.role.dispatcher.ensureGroup();
+    // One event read and acknowledged (as a dispatcher that kept up would have), then a backlog of four of which
+    // the stream keeps only the last two (EVENTS_STREAM_MAXLEN overtaking a dispatcher that was down).
+    const first = attachmentEvent();
+    await h.addEvent(first);
+    const read = (await h.redis.xreadgroup('GROUP', DISPATCH_GROUP, 'dispatcher-a', 'COUNT', 10, 'STREAMS', h.keys.events(), '>')) as Array<[string, Array<[string, unknown]>]>;
+    await h.redis.xack(h.keys.events(), DISPATCH_GROUP, read[0]![1][0]![0]);
+    const backlog = [attachmentEvent(), attachmentEvent(), attachmentEvent(), attachmentEvent()];
+    for (const e of backlog) await h.addEvent(e);
+    await h.redis.xtrim(h.keys.events(), 'MAXLEN', 2);
+
+    await h.role.start();
+    await rx.waitForRequests(2);
+    assert.deepEqual(rx.requests.map((r) => r.headers['webhook-id']), [backlog[2]!.id, backlog[3]!.id]);
+    const lines = h
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('EVENTS_TRIMMED_UNDELIVERED'))
+      .map((l) => JSON.parse(l) as { kind: string; count: number });
+    assert.equal(lines.length, 1, 'reported once');
+    assert.equal(lines[0]!.kind, 'unread');
+    assert.equal(lines[0]!.count, 2);
+  });
+
   it('stops promptly while blocked on the stream', async () => {
     h = await startHarness();
     const started = Date.now();
