@@ -275,15 +275,21 @@ export function createProducer(options: ProducerOptions): Producer {
       const records = body.items.map((item, i) => newAttachmentRecord(item as AttachmentRequest, { id: batchItemId(withId, i), batch_id: withId, now }));
       return { records, ids: records.map((r) => r.id) };
     };
-    const write = async (withId: string): Promise<AttachmentRecord[]> => {
+    /** Builds the records and SENDS their write (records, indexes, batch hash: one script); `written` is its answer. */
+    const send = (withId: string): { records: AttachmentRecord[]; written: Promise<void> } => {
       const { records } = build(withId);
       const createdAt = new Date(clock.now()).toISOString();
-      await store.createMany(records, {
+      const written = store.createMany(records, {
         id: withId,
         created_at: createdAt,
         ...(body.callback_url === undefined ? {} : { callback_url: body.callback_url }),
         ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
       });
+      return { records, written };
+    };
+    const write = async (withId: string): Promise<AttachmentRecord[]> => {
+      const { records, written } = send(withId);
+      await written;
       return records;
     };
     if (key !== undefined) {
@@ -300,14 +306,19 @@ export function createProducer(options: ProducerOptions): Producer {
         return { id: earlier.id, total: view.total, attachment_ids: itemIds(earlier.id, view.total), created: wrote };
       }
     }
-    let records: AttachmentRecord[];
-    try {
-      records = await write(batchId);
-    } catch (err) {
+    const { records, written } = send(batchId);
+    // The jobs go out right behind the records' write, without waiting for its answer: the store and the queues
+    // share one connection, and Redis runs one connection's commands in order, so every job is added after its
+    // record exists (as when the answer was awaited) — while the client builds the jobs, Redis writes the records.
+    const added = enqueue(records);
+    const [wrote, enqueued] = await Promise.allSettled([written, added]);
+    if (wrote.status === 'rejected') {
+      // Not accepted: the claim is released for a retry. A job that got in behind a failed write finds no record
+      // and its worker drops it (stage-worker: "record not found … job dropped").
       if (key !== undefined) await release(key, batchId);
-      throw err;
+      throw wrote.reason;
     }
-    await enqueue(records);
+    if (enqueued.status === 'rejected') throw enqueued.reason;
     logger.debug({ batch_id: batchId, total: records.length }, 'batch accepted');
     return { id: batchId, total: records.length, attachment_ids: records.map((r) => r.id), created: true };
   };

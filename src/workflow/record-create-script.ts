@@ -1,56 +1,166 @@
 /**
  * The write of new attachment records (a batch's, or a single one): their hashes, their index entries and the
  * batch hash, as ONE Lua script — atomic like the MULTI it replaces (no reader sees part of a batch), but one
- * command on the wire instead of ~2,000 (one HSET per record, one ZADD per index key). ioredis builds, queues and
- * answers every command of a MULTI one by one: that was most of the client CPU of a 1,000-item batch.
+ * command on the wire instead of ~2,000 (one HSET per record, one ZADD per index). ioredis builds, queues and
+ * answers every command of a MULTI one by one: that was most of the client CPU of a 1,000-item batch. What the
+ * records of a batch share (status, stage, batch id, timestamps, …) is sent once, and so is the score of an index
+ * entry (all items of a batch are created at the same instant): ~15 arguments per item instead of ~30.
  *
- * KEYS: the hashes to write, then the sorted sets to add to (every key is passed, so the script stays legal on
- * Redis Cluster with a hash-tag prefix).
- * ARGV: the number of hashes; then per hash its pair count and `field, value, …`; then per sorted set its member
- * count and `score, member, …`.
- * A runtime error (a key of the wrong type) stops the script where it is, as a failing command of a MULTI would.
+ * KEYS: the hashes to write (records first, then the batch hash), then the sorted sets to add to (a key may come
+ * twice, once per score). Every key is passed, so the script stays legal on Redis Cluster with a hash-tag prefix.
+ * ARGV: the number of hashes; how many of them (the first) are records; the record pairs every record shares
+ * (count, then `field, value, …`); per hash its own pairs (count, then `field, value, …`); per sorted set its
+ * member count, the score and the members.
+ * All or nothing: the script checks every key's type and every score before its first write, so the errors a
+ * write could meet refuse it whole (a MULTI would have applied the commands around a failing one); an out-of-memory
+ * Redis refuses its first write, hence all of it.
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+import { encodeFields } from './record-codec.js';
+import type { AttachmentRecord } from './types.js';
 
-/** Values per HSET/ZADD call: Lua's unpack() refuses much more than ~8,000. Even, so score/member pairs stay whole. */
+/** Values per HSET/ZADD call: Lua's unpack() refuses much more than ~8,000. Even, so pairs stay whole. */
 const UNPACK_CHUNK = 4000;
 
 const LUA = `
-local function apply(cmd, key, from, last)
-  while from <= last do
-    local to = math.min(from + ${UNPACK_CHUNK - 1}, last)
-    redis.call(cmd, key, unpack(ARGV, from, to))
-    from = to + 1
+local hashes, records = tonumber(ARGV[1]), tonumber(ARGV[2])
+local shared = tonumber(ARGV[3])
+local first = 4 + 2 * shared
+-- Check first, write after: the only errors a write could meet (a key of another type, a score that is not a
+-- number) refuse the whole script before anything is written, so a failed write leaves nothing behind.
+for k = 1, #KEYS do
+  local kind = redis.call('TYPE', KEYS[k])['ok']
+  if kind ~= 'none' and kind ~= (k <= hashes and 'hash' or 'zset') then
+    return redis.error_reply('WRONGTYPE ' .. KEYS[k] .. ' holds a ' .. kind .. ': no record written')
   end
 end
-local hashes = tonumber(ARGV[1])
-local i = 2
-for k = 1, #KEYS do
+local i = first
+for k = 1, hashes do i = i + 1 + 2 * tonumber(ARGV[i]) end
+for k = hashes + 1, #KEYS do
+  local score = tonumber(ARGV[i + 1])
+  if score == nil or score ~= score then return redis.error_reply('ERR score ' .. ARGV[i + 1] .. ' is not a number: no record written') end
+  i = i + 2 + tonumber(ARGV[i])
+end
+i = first
+for k = 1, hashes do
   local n = tonumber(ARGV[i])
-  apply(k <= hashes and 'HSET' or 'ZADD', KEYS[k], i + 1, i + 2 * n)
+  local t = {}
+  if k <= records then
+    for j = 4, first - 1 do t[#t + 1] = ARGV[j] end
+  end
+  for j = i + 1, i + 2 * n do t[#t + 1] = ARGV[j] end
+  for from = 1, #t, ${UNPACK_CHUNK} do
+    redis.call('HSET', KEYS[k], unpack(t, from, math.min(from + ${UNPACK_CHUNK - 1}, #t)))
+  end
   i = i + 1 + 2 * n
+end
+for k = hashes + 1, #KEYS do
+  local n, score = tonumber(ARGV[i]), ARGV[i + 1]
+  local from, last = i + 2, i + 1 + n
+  while from <= last do
+    local to = math.min(from + ${UNPACK_CHUNK / 2 - 1}, last)
+    local t = {}
+    for j = from, to do
+      t[#t + 1] = score
+      t[#t + 1] = ARGV[j]
+    end
+    redis.call('ZADD', KEYS[k], unpack(t))
+    from = to + 1
+  end
+  i = last + 1
 end
 return hashes
 `;
-const SHA = createHash('sha1').update(LUA).digest('hex');
 
 export interface CreateRecordsWrite {
   /** The hashes, then the sorted sets. */
   keys: string[];
-  args: Array<string | number>;
+  args: string[];
+}
+
+/** The batch hash written with the records. */
+export interface BatchHash {
+  key: string;
+  fields: Record<string, string>;
+}
+
+/** The fields every one of `hashes` has with the same value. */
+function sharedFields(hashes: ReadonlyArray<Record<string, string>>): Record<string, string> {
+  const shared: Record<string, string> = { ...hashes[0] };
+  for (let h = 1; h < hashes.length; h += 1) {
+    const hash = hashes[h] as Record<string, string>;
+    for (const name in shared) if (hash[name] !== shared[name]) delete shared[name];
+  }
+  return shared;
 }
 
 /**
- * Run the write (EVALSHA; EVAL once after a Redis restart forgot the script). Keys and arguments go to ioredis as
- * arrays, not spread into the call: a large batch has ~30 arguments per item, past what a spread call can carry.
+ * The write of new records, their index entries (all, by status, by server, by batch; scored by creation time) and
+ * the batch hash.
  */
-export async function runCreateRecords(redis: Redis, write: CreateRecordsWrite): Promise<void> {
-  const argv = (script: string): Array<string | number> => ([script, write.keys.length] as Array<string | number>).concat(write.keys, write.args);
-  try {
-    await redis.call('evalsha', argv(SHA));
-  } catch (err) {
-    if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
-    await redis.call('eval', argv(LUA));
+export function createRecordsWrite(keys: Keys, records: readonly AttachmentRecord[], batch?: BatchHash): CreateRecordsWrite {
+  const hashes = records.map((r) => encodeFields({ ...r, stages: r.stages ?? {} }));
+  const shared = sharedFields(hashes);
+  const args: string[] = [String(records.length + (batch ? 1 : 0)), String(records.length), '0'];
+  let sharedCount = 0;
+  for (const name in shared) {
+    args.push(name, shared[name] as string);
+    sharedCount += 1;
   }
+  args[2] = String(sharedCount);
+  const pushOwn = (fields: Record<string, string>, skip: Record<string, string>): void => {
+    const at = args.length;
+    args.push('0');
+    let n = 0;
+    for (const name in fields) {
+      if (name in skip) continue;
+      args.push(name, fields[name] as string);
+      n += 1;
+    }
+    args[at] = String(n);
+  };
+  const hashKeys: string[] = [];
+  records.forEach((r, i) => {
+    hashKeys.push(keys.attachment(r.id));
+    pushOwn(hashes[i] as Record<string, string>, shared);
+  });
+  if (batch) {
+    hashKeys.push(batch.key);
+    pushOwn(batch.fields, {});
+  }
+  // One entry per (index, score): a batch's items share their creation time, so one per index.
+  const entries = new Map<string, { key: string; score: string; members: string[] }>();
+  const index = (key: string, score: string, id: string): void => {
+    const entryKey = `${key}\u0000${score}`;
+    const entry = entries.get(entryKey);
+    if (entry) entry.members.push(id);
+    else entries.set(entryKey, { key, score, members: [id] });
+  };
+  for (const r of records) {
+    const score = String(Date.parse(r.created_at));
+    index(keys.attachmentsIndex(), score, r.id);
+    index(keys.byStatus(r.status), score, r.id);
+    index(keys.byServer(r.server_id), score, r.id);
+    if (r.batch_id) index(keys.batchItems(r.batch_id), score, r.id);
+  }
+  const zsetKeys: string[] = [];
+  for (const { key, score, members } of entries.values()) {
+    zsetKeys.push(key);
+    args.push(String(members.length), score);
+    for (const m of members) args.push(m);
+  }
+  return { keys: hashKeys.concat(zsetKeys), args };
+}
+
+/**
+ * Send the write and return its reply. It is handed to the connection before this returns (no await before the
+ * send), and ioredis keeps one connection's commands in order, so a caller may send commands that depend on the
+ * records right behind it: Redis runs them after the records exist. That is why this is EVAL with the script's
+ * text (~1 KB) and never EVALSHA: an EVALSHA refused with NOSCRIPT would be re-sent after the commands behind it.
+ * Keys and arguments go to ioredis as arrays, not spread into the call: a large batch has more arguments than a
+ * spread call can carry.
+ */
+export function sendCreateRecords(redis: Redis, write: CreateRecordsWrite): Promise<unknown> {
+  return redis.call('eval', [LUA, String(write.keys.length)].concat(write.keys, write.args));
 }

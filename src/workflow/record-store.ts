@@ -9,9 +9,9 @@ import { AppError } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { uuid } from '../lib/ids.js';
 import type { Keys } from './keys.js';
-import { decodeRecord, encodeFields, fieldArgs, RECORD_FIELDS_JSON } from './record-codec.js';
+import { decodeRecord, fieldArgs, RECORD_FIELDS_JSON } from './record-codec.js';
 import { CLEANUP_SCRIPT, INCR_SCRIPT, PATCH_SCRIPT, TERMINAL_SCRIPT } from './record-scripts.js';
-import { runCreateRecords, type CreateRecordsWrite } from './record-create-script.js';
+import { createRecordsWrite, sendCreateRecords } from './record-create-script.js';
 import { WorkflowError } from './errors.js';
 import {
   ATTACHMENT_STATUSES,
@@ -77,7 +77,11 @@ export interface PatchOptions {
 
 export interface AttachmentStore {
   create(record: AttachmentRecord): Promise<void>;
-  /** All records, their indexes and the batch hash in one Lua script (atomic: no reader sees part of it). */
+  /**
+   * All records, their indexes and the batch hash in one Lua script (atomic: no reader sees part of it). The
+   * write is sent on the connection before this returns, so commands the caller sends right after it (the
+   * first-stage jobs) reach Redis, and run, after it.
+   */
   createMany(records: readonly AttachmentRecord[], batch?: BatchInput): Promise<void>;
   get(id: string): Promise<AttachmentRecord | null>;
   getMany(ids: readonly string[]): Promise<Array<AttachmentRecord | null>>;
@@ -175,51 +179,6 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
   /** Index entries created this long before now belong to records whose retention surely ran out. */
   const indexCutoff = (): number => clock.now() - retentionMs - INDEX_TRIM_MARGIN_MS;
 
-  /**
-   * The write of new records (and their batch hash) for the create script (./record-create-script.ts): one hash
-   * per record, then ONE sorted set entry per index key with all of its members (a batch shares the
-   * all/status/batch indexes).
-   */
-  const createWrite = (records: readonly AttachmentRecord[], batch?: { key: string; fields: Record<string, string> }): CreateRecordsWrite => {
-    const hashKeys: string[] = [];
-    const args: Array<string | number> = [0];
-    const pushPairs = (fields: Record<string, string>): void => {
-      const at = args.length;
-      args.push(0);
-      let n = 0;
-      for (const name in fields) {
-        args.push(name, fields[name] as string);
-        n += 1;
-      }
-      args[at] = n;
-    };
-    const indexes = new Map<string, Array<number | string>>();
-    const index = (key: string, score: number, id: string): void => {
-      const members = indexes.get(key);
-      if (members) members.push(score, id);
-      else indexes.set(key, [score, id]);
-    };
-    for (const r of records) {
-      const score = Date.parse(r.created_at);
-      hashKeys.push(keys.attachment(r.id));
-      pushPairs(encodeFields({ ...r, stages: r.stages ?? {} }));
-      index(keys.attachmentsIndex(), score, r.id);
-      index(keys.byStatus(r.status), score, r.id);
-      index(keys.byServer(r.server_id), score, r.id);
-      if (r.batch_id) index(keys.batchItems(r.batch_id), score, r.id);
-    }
-    if (batch) {
-      hashKeys.push(batch.key);
-      pushPairs(batch.fields);
-    }
-    args[0] = hashKeys.length;
-    for (const members of indexes.values()) {
-      args.push(members.length / 2);
-      for (const m of members) args.push(m);
-    }
-    return { keys: [...hashKeys, ...indexes.keys()], args };
-  };
-
   const get = async (id: string): Promise<AttachmentRecord | null> => decodeRecord(await redis.hgetall(keys.attachment(id)));
 
   const getMany = async (ids: readonly string[]): Promise<Array<AttachmentRecord | null>> => {
@@ -278,23 +237,28 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
 
   return {
     async create(record) {
-      await runCreateRecords(redis, createWrite([record]));
+      await sendCreateRecords(redis, createRecordsWrite(keys, [record]));
     },
 
-    async createMany(records, batch) {
-      if (records.length === 0 && !batch) return;
-      const batchHash = batch && {
-        key: keys.batch(batch.id),
-        fields: {
-          id: batch.id,
-          total: String(records.length),
-          created_at: batch.created_at,
-          done: '0',
-          ...(batch.callback_url ? { callback_url: batch.callback_url } : {}),
-          ...(batch.metadata ? { metadata: JSON.stringify(batch.metadata) } : {}),
-        },
-      };
-      await runCreateRecords(redis, createWrite(records, batchHash));
+    // Not `async`: the write must be sent before this returns (see the interface); a throw still rejects.
+    createMany(records, batch) {
+      try {
+        if (records.length === 0 && !batch) return Promise.resolve();
+        const batchHash = batch && {
+          key: keys.batch(batch.id),
+          fields: {
+            id: batch.id,
+            total: String(records.length),
+            created_at: batch.created_at,
+            done: '0',
+            ...(batch.callback_url ? { callback_url: batch.callback_url } : {}),
+            ...(batch.metadata ? { metadata: JSON.stringify(batch.metadata) } : {}),
+          },
+        };
+        return sendCreateRecords(redis, createRecordsWrite(keys, records, batchHash)).then(() => undefined);
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
     },
 
     get,
