@@ -80,6 +80,31 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
     return done;
   };
 
+  /**
+   * The stage change, then the next stage's job. Both go out back to back without waiting for the first answer
+   * (issue 7: one round trip less per stage): they share the worker connection, and the record write is sent
+   * first, so Redis applies it before the job exists and the next stage always reads the record it expects.
+   * Only a record write that must fall back from EVALSHA to EVAL (NOSCRIPT: the server's script cache is empty,
+   * as after a restart) could land after the job; so the first write after the connection is (re)made waits
+   * for its answer before the job is added, which loads the script. A job added for a record that turned out
+   * to have ended (a cancel that raced this stage; the write then reports it) finds the record ended and
+   * stops quietly. Returns the write's answer.
+   */
+  const writeThenAdd = async (write: () => Promise<boolean>, add: () => Promise<void>): Promise<boolean> => {
+    if (!scriptsWarm) {
+      const ok = await write();
+      scriptsWarm = true;
+      if (ok) await add();
+      return ok;
+    }
+    const [ok] = await Promise.all([write(), add()]);
+    return ok;
+  };
+  let scriptsWarm = false;
+  rt.connection.on('ready', () => {
+    scriptsWarm = false;
+  });
+
   const apply = async (job: Job<StageJobData>, token: string | undefined, record: AttachmentRecord, outcome: StageOutcome, ctx: { startedAt: string; runStarted: number; collector: CallCollector; log: Logger }): Promise<void> => {
     const now = clock.now();
     const attempts = job.attemptsMade + 1;
@@ -88,14 +113,16 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
     switch (outcome.kind) {
       case 'next': {
         const stages = endTiming(record, stage, ctx.startedAt, now, attempts);
-        const ok = await store.patch(record.id, { ...outcome.fields, stage: outcome.stage, status: 'running', stages }, { stageCompleted: stage, addCloudCalls: calls });
+        const ok = await writeThenAdd(
+          () => store.patch(record.id, { ...outcome.fields, stage: outcome.stage, status: 'running', stages }, { stageCompleted: stage, addCloudCalls: calls }),
+          () => queues.enqueueStage(outcome.stage, record.id, outcome.delayMs),
+        );
         if (!ok) {
           await store.addCloudCalls(record.id, calls);
           const current = await store.get(record.id);
           if (current) await stopQuietly(current, ctx.log);
           return;
         }
-        await queues.enqueueStage(outcome.stage, record.id, outcome.delayMs);
         observe(stages, 'next');
         ctx.log.info({ ...base, outcome: 'next', next_stage: outcome.stage, ...(outcome.delayMs ? { delay_ms: outcome.delayMs } : {}) }, `stage ${stage} done → ${outcome.stage}`);
         return;
@@ -174,24 +201,40 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
       return;
     }
     const startedAt = record.stages[stage]?.started_at ?? iso(runStarted);
-    // Only a queued record is written before its first stage runs (it becomes `running` at once). Later stages
+    // Only a queued record is written at its first stage's start (it becomes `running` at once). Later stages
     // write their start with the outcome (next/wait/retry), which saves a Redis round trip per stage.
+    // The start write is not awaited before the stage runs (issue 7: one round trip less in the first stage,
+    // which bounds the pipeline's rate): it is the first command of the run on the connection, so any record
+    // write the stage makes lands after it. Its answer is awaited before the outcome is applied; when the
+    // attachment ended meanwhile (cancelled while queued) the run stops there without writing anything, as
+    // it did when that was found before the run. (A cancel can race the first stage anyway: it is allowed
+    // while the attachment is running at `network`.)
+    let startWrite: Promise<boolean> = Promise.resolve(true);
     if (record.status === 'queued') {
       const stages = { ...record.stages, [stage]: { ...record.stages[stage], started_at: startedAt } };
-      if (!(await store.patch(id, { status: 'running', stages }))) return;
+      startWrite = store.patch(id, { status: 'running', stages });
+      startWrite.catch(() => undefined); // awaited below; this only keeps an early rejection from going unhandled
       record.status = 'running';
       record.stages = stages;
     }
     const collector = createCallCollector();
     const stageDeps: StageDeps = stageDepsFor(rt, collector.onCall, log);
     const ctx = { startedAt, runStarted, collector, log };
+    const endedBeforeStart = async (): Promise<boolean> => {
+      if (await startWrite) return false;
+      await store.addCloudCalls(id, collector.count);
+      log.debug('attachment ended before its first stage started; stage stops');
+      return true;
+    };
     let outcome: StageOutcome;
     try {
       outcome = await runStage(stage, record, stageDeps);
     } catch (err) {
+      if (await endedBeforeStart()) return;
       await store.addCloudCalls(id, collector.count);
       return onError(job, record, err, ctx);
     }
+    if (await endedBeforeStart()) return;
     // The calls are counted with the outcome's write (or after it, when the record had ended meanwhile).
     await apply(job, token, record, outcome, ctx);
   };
