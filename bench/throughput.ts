@@ -13,7 +13,9 @@
  * queueing). The emulator runs in its own process and is reset before each round; both sides use a private
  * redis-server. Rounds alternate (baseline, pipeline) after a warm-up of each; the figure is the median.
  *
- *   npx tsx bench/throughput.ts [--attachments 1000] [--rounds 3]     → bench/results/throughput.json
+ *   npx tsx bench/throughput.ts [--attachments 1000] [--rounds 3] [--timeline]     → bench/results/throughput.json
+ *
+ * `--timeline` also prints, per pipeline round, when the attachments ended each stage (which stage bounds the rate).
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -88,11 +90,56 @@ async function runPipeline(em: ChildEmulator, redisUrl: string, targets: Target[
       10,
     );
     const ms = performance.now() - t0;
+    if (process.argv.includes('--timeline')) await printTimeline(probe, keys, round_);
     return { perS: (items.length / ms) * 1000, calls: ((await totalCalls(em)) - calls0) / items.length };
   } finally {
     await producer.close();
     await workers.close();
     probe.disconnect();
+  }
+}
+
+interface RedisWork {
+  calls: number;
+  usec: number;
+  since(before: RedisWork): { calls: number; usec: number };
+}
+
+/** Commands Redis has executed so far and the CPU time it spent in them (INFO commandstats; scripts' inner calls included). */
+async function redisWork(redis: Redis): Promise<RedisWork> {
+  let calls = 0;
+  let usec = 0;
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_[^:]+:calls=(\d+),usec=(\d+)/gm)) {
+    calls += Number(m[1]);
+    usec += Number(m[2]);
+  }
+  return { calls, usec, since: (b) => ({ calls: calls - b.calls, usec: usec - b.usec }) };
+}
+
+/**
+ * `--timeline`: when the pipeline's attachments ended each stage (ms after the first network stage began:
+ * first, median, last) and each stage's own wall time — shows which stage bounds the rate. Printing only.
+ */
+async function printTimeline(probe: Redis, keys: ReturnType<typeof createKeys>, round_: string): Promise<void> {
+  const ids = await probe.zrange(keys.byStatus('succeeded'), 0, -1);
+  const rows = await probe.pipeline(ids.map((id) => ['hget', keys.attachment(id), 'stages'])).exec();
+  const ends: Record<string, number[]> = {};
+  const took: Record<string, number[]> = {};
+  let t0 = Number.POSITIVE_INFINITY;
+  for (const [, raw] of rows ?? []) {
+    const stages = JSON.parse(String(raw ?? '{}')) as Record<string, { started_at: string; finished_at: string; duration_ms: number }>;
+    for (const [stage, t] of Object.entries(stages)) {
+      (ends[stage] ??= []).push(Date.parse(t.finished_at));
+      (took[stage] ??= []).push(t.duration_ms);
+      if (stage === 'network') t0 = Math.min(t0, Date.parse(t.started_at));
+    }
+  }
+  const at = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)] ?? Number.NaN;
+  console.log(`    timeline ${round_} (ms after the first network stage began: stage ended first / median / last; stage wall time median / p95)`);
+  for (const stage of STAGES) {
+    const e = ends[stage] ?? [];
+    const d = took[stage] ?? [];
+    console.log(`      ${stage.padEnd(8)} ${String(at(e, 0) - t0).padStart(6)} ${String(at(e, 0.5) - t0).padStart(6)} ${String(at(e, 1) - t0).padStart(6)}   ${String(at(d, 0.5)).padStart(5)} ${String(at(d, 0.95)).padStart(5)}`);
   }
 }
 
@@ -170,6 +217,7 @@ export async function benchThroughput(opts: { attachments: number; rounds: numbe
   const redis = await startRedis();
   const em = await startChildEmulator();
   const config = benchConfig(redis.url, 'unused');
+  const stats = new Redis(redis.url);
   try {
     opts.log(`throughput: ${opts.attachments} attachments into an existing subnet, one per server, emulator with zero timings (own process), private redis-server`);
     // Warm-up (JIT, connections), not counted.
@@ -181,15 +229,19 @@ export async function benchThroughput(opts: { attachments: number; rounds: numbe
     let baseCalls = 0;
     for (let r = 0; r < opts.rounds; r++) {
       const tb = await prepare(em, opts.attachments);
-      const cpuB = [em.cpuSeconds(), process.cpuUsage()] as const;
+      const cpuB = [em.cpuSeconds(), process.cpuUsage(), await redisWork(stats)] as const;
       const b = await runBaseline(em, redis.url, tb, `b${r}`, config);
-      const cpuB2 = [em.cpuSeconds() - cpuB[0], process.cpuUsage(cpuB[1])] as const;
+      const cpuB2 = [em.cpuSeconds() - cpuB[0], process.cpuUsage(cpuB[1]), (await redisWork(stats)).since(cpuB[2])] as const;
       const tp = await prepare(em, opts.attachments);
-      const cpuP = [em.cpuSeconds(), process.cpuUsage()] as const;
+      const cpuP = [em.cpuSeconds(), process.cpuUsage(), await redisWork(stats)] as const;
       const p = await runPipeline(em, redis.url, tp, `p${r}`);
-      const cpuP2 = [em.cpuSeconds() - cpuP[0], process.cpuUsage(cpuP[1])] as const;
+      const cpuP2 = [em.cpuSeconds() - cpuP[0], process.cpuUsage(cpuP[1]), (await redisWork(stats)).since(cpuP[2])] as const;
       const secs = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e6).toFixed(1);
+      const per = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e3 / opts.attachments).toFixed(2);
       opts.log(`    CPU s: baseline emulator ${cpuB2[0].toFixed(1)} bench ${secs(cpuB2[1])}; pipeline emulator ${cpuP2[0].toFixed(1)} bench ${secs(cpuP2[1])}`);
+      opts.log(
+        `    per attachment: bench CPU ms baseline ${per(cpuB2[1])} pipeline ${per(cpuP2[1])}; Redis commands baseline ${(cpuB2[2].calls / opts.attachments).toFixed(0)} pipeline ${(cpuP2[2].calls / opts.attachments).toFixed(0)} (Redis CPU ms ${(cpuB2[2].usec / 1e3 / opts.attachments).toFixed(2)} / ${(cpuP2[2].usec / 1e3 / opts.attachments).toFixed(2)})`,
+      );
       rounds.push({ pipeline: p.perS, baseline: b.perS });
       pipeCalls = p.calls;
       baseCalls = b.calls;
@@ -206,6 +258,7 @@ export async function benchThroughput(opts: { attachments: number; rounds: numbe
       rounds: rounds.map((x) => ({ pipeline: round(x.pipeline, 1), baseline: round(x.baseline, 1) })),
     };
   } finally {
+    stats.disconnect();
     await em.stop();
     await redis.stop();
   }
