@@ -22,11 +22,16 @@ function safeDecode(value: string): string {
   }
 }
 
+/** A path of unreserved characters and slashes only: decoding and RFC 3986-encoding leave it as it is. */
+const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
+
 /**
  * Canonical URI: each path segment decoded then RFC 3986-encoded, joined with "/", always ending in "/".
  * Decoding first makes `/v1/ü`, `/v1/%C3%BC` and a URL object's pathname all sign the same way.
  */
 export function canonicalUri(pathname: string): string {
+  // Nothing to decode or encode (the paths the transport builds): the path is its own canonical form.
+  if (UNRESERVED_PATH.test(pathname)) return pathname.endsWith('/') ? pathname : `${pathname}/`;
   const encoded = pathname
     .split('/')
     .map((segment) => rfc3986(safeDecode(segment)))
@@ -105,9 +110,15 @@ export function signature(secretKey: string, sdkDate: string, canonical: string)
   return hmacSha256Hex(secretKey, stringToSign(sdkDate, canonical));
 }
 
-/** `YYYYMMDDTHHMMSSZ` in UTC. */
+let lastSdkDate: { second: number; text: string } | undefined;
+
+/** `YYYYMMDDTHHMMSSZ` in UTC (the last second's text is kept: a busy client signs many calls within one). */
 export function formatSdkDate(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const second = Math.floor(epochMs / 1000);
+  if (lastSdkDate?.second === second) return lastSdkDate.text;
+  const text = new Date(second * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  lastSdkDate = { second, text };
+  return text;
 }
 
 /** Parse `YYYYMMDDTHHMMSSZ`; undefined when malformed. */
@@ -150,10 +161,10 @@ export function signRequest(input: SignRequestInput): Record<string, string> {
   const canonical = canonicalRequest({
     method: input.method,
     pathname: input.url.pathname,
-    query: [...input.url.searchParams.entries()],
+    query: input.url.search === '' ? [] : [...input.url.searchParams.entries()],
     signedHeaders: names,
     headerValue: (n) => lower.get(n) ?? '',
-    payloadHash: contentSha ?? sha256Hex(input.body),
+    payloadHash: contentSha ?? (input.body.length === 0 ? EMPTY_BODY_SHA256 : sha256Hex(input.body)),
   });
   const sig = signature(input.secretKey, input.sdkDate, canonical);
   headers.Authorization = `${ALGORITHM} Access=${input.accessKey}, SignedHeaders=${names.join(';')}, Signature=${sig}`;
