@@ -13,6 +13,7 @@ import type { JobDurations, Leases, Locks, StageDeps } from '../workflow/deps.js
 import { instrumentClient } from '../workflow/instrumented-client.js';
 import type { Keys } from '../workflow/keys.js';
 import type { AttachmentStore } from '../workflow/record-store.js';
+import type { SubnetReads } from '../workflow/stages/subnet-reads.js';
 import type { CloudRateLimiter } from './rate-limiter.js';
 import type { StageQueues, WorkflowQueueName } from './stage-queues.js';
 
@@ -43,6 +44,8 @@ export interface WorkerRuntime {
   locks: Locks;
   leases: Leases;
   jobDurations: JobDurations;
+  /** ShowSubnet answers shared by this process's subnet stages. */
+  subnetReads: SubnetReads;
   clock: Clock;
   hooks?: WorkflowHooks;
 }
@@ -80,6 +83,7 @@ export function stageDepsFor(rt: WorkerRuntime, onCall: (meta: CallMeta) => void
     locks: rt.locks,
     leases: rt.leases,
     jobDurations: rt.jobDurations,
+    subnetReads: rt.subnetReads,
     clock: rt.clock,
     logger,
     settings: rt.config.workflow,

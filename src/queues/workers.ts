@@ -19,6 +19,7 @@ import { delay } from '../lib/wait.js';
 import { createJobDurations } from '../workflow/job-durations.js';
 import { createKeys } from '../workflow/keys.js';
 import { createAttachmentStore } from '../workflow/record-store.js';
+import { createSubnetReads } from '../workflow/stages/subnet-reads.js';
 import { STAGES } from '../workflow/types.js';
 import { createCleanupWorker } from './cleanup-worker.js';
 import { createRedisConnection } from './connections.js';
@@ -102,6 +103,7 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
     locks: createRedisLocks(connection),
     leases: createRedisLeases(connection),
     jobDurations: createJobDurations({ key: keys.jobDurations(), onLearned: () => catchUp() }, { redis: connection, clock }),
+    subnetReads: createSubnetReads({ clock }),
     clock,
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
   };

@@ -8,6 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Config } from '../config/types.js';
 import type { Keys } from './keys.js';
 import type { AttachmentStore } from './record-store.js';
+import type { SubnetReads } from './stages/subnet-reads.js';
 
 export type LockResult<T> = { acquired: true; value: T } | { acquired: false };
 
@@ -48,4 +49,6 @@ export interface StageDeps {
   logger: Logger;
   settings: WorkflowSettings;
   random?: () => number;
+  /** ShowSubnet answers shared by this process's subnet stages (./stages/subnet-reads.ts); absent = read every time. */
+  subnetReads?: SubnetReads;
 }

@@ -16,6 +16,9 @@
  *               the cloud's code.
  * Waits:        while the subnet is UNKNOWN (not yet attached to the router); while the lock is held.
  * No subnet in the request: the server's primary-NIC subnet, recorded by the network stage.
+ * Reads by id (ShowSubnet) go through deps.subnetReads when given: an ACTIVE answer is reused by this
+ * process's subnet stages for a few seconds, and a read in flight is joined (./subnet-reads.ts says why).
+ * Find-or-create always reads afresh (ListSubnets, under the lock).
  */
 import { firstHost, formatIpv4, parseCidr } from '../../lib/net.js';
 import type { CreateSubnetOption, Subnet } from '../../cloud/types.js';
@@ -30,7 +33,8 @@ type Resolved = { subnet: Subnet } | StageOutcome;
 
 async function showSubnetOrFail(subnetId: string, deps: StageDeps): Promise<Resolved> {
   try {
-    return { subnet: await deps.cloud.showSubnet(subnetId) };
+    const read = (): Promise<Subnet> => deps.cloud.showSubnet(subnetId);
+    return { subnet: await (deps.subnetReads ? deps.subnetReads.get(subnetId, read) : read()) };
   } catch (err) {
     if (isNotFound(err)) return failed(terminal('SUBNET_NOT_FOUND', `subnet ${subnetId} does not exist`, { cloud_code: cloudCodeOf(err), request_id: requestIdOf(err) }));
     throw err;
