@@ -3,17 +3,17 @@
  * batch hash, as ONE Lua script — atomic like the MULTI it replaces (no reader sees part of a batch), but one
  * command on the wire instead of ~2,000 (one HSET per record, one ZADD per index). ioredis builds, queues and
  * answers every command of a MULTI one by one: that was most of the client CPU of a 1,000-item batch. What the
- * records of a batch share (status, stage, batch id, timestamps, …) is sent once, and so is the score of an index
- * entry (all items of a batch are created at the same instant): ~15 arguments per item instead of ~30.
+ * records of a batch share (status, stage, batch id, timestamps, …) is sent once. The script only unpacks its
+ * arguments into HSET/ZADD calls (no Lua tables built per record): its Redis time is about the MULTI's.
  *
- * KEYS: the hashes to write (records first, then the batch hash), then the sorted sets to add to (a key may come
- * twice, once per score). Every key is passed, so the script stays legal on Redis Cluster with a hash-tag prefix.
- * ARGV: the number of hashes; how many of them (the first) are records; the record pairs every record shares
- * (count, then `field, value, …`); per hash its own pairs (count, then `field, value, …`); per sorted set its
- * member count, the score and the members.
- * All or nothing: the script checks every key's type and every score before its first write, so the errors a
- * write could meet refuse it whole (a MULTI would have applied the commands around a failing one); an out-of-memory
- * Redis refuses its first write, hence all of it.
+ * KEYS: the hashes to write (records first, then the batch hash), then the sorted sets to add to. Every key is
+ * passed, so the script stays legal on Redis Cluster with a hash-tag prefix.
+ * ARGV: the number of hashes; how many of them (the first) are records; the pairs every record shares (count,
+ * then `field, value, …`); per hash its own pairs (count, then `field, value, …`); per sorted set its member
+ * count, then `score, member, …`.
+ * All or nothing: the script checks every key's type before its first write and the client checks the scores,
+ * so the errors a write could meet refuse it whole (a MULTI would have applied the commands around a failing
+ * one); an out-of-memory Redis refuses its first write, hence all of it.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
@@ -24,11 +24,17 @@ import type { AttachmentRecord } from './types.js';
 const UNPACK_CHUNK = 4000;
 
 const LUA = `
+local function apply(cmd, key, from, last)
+  while from <= last do
+    local to = math.min(from + ${UNPACK_CHUNK - 1}, last)
+    redis.call(cmd, key, unpack(ARGV, from, to))
+    from = to + 1
+  end
+end
 local hashes, records = tonumber(ARGV[1]), tonumber(ARGV[2])
-local shared = tonumber(ARGV[3])
-local first = 4 + 2 * shared
--- Check first, write after: the only errors a write could meet (a key of another type, a score that is not a
--- number) refuse the whole script before anything is written, so a failed write leaves nothing behind.
+local first = 4 + 2 * tonumber(ARGV[3])
+-- Check first, write after: the one error a write could meet here, a key of another type, refuses the whole
+-- script before anything is written (the client checked the scores), so a failed write leaves nothing behind.
 for k = 1, #KEYS do
   local kind = redis.call('TYPE', KEYS[k])['ok']
   if kind ~= 'none' and kind ~= (k <= hashes and 'hash' or 'zset') then
@@ -36,39 +42,13 @@ for k = 1, #KEYS do
   end
 end
 local i = first
-for k = 1, hashes do i = i + 1 + 2 * tonumber(ARGV[i]) end
-for k = hashes + 1, #KEYS do
-  local score = tonumber(ARGV[i + 1])
-  if score == nil or score ~= score then return redis.error_reply('ERR score ' .. ARGV[i + 1] .. ' is not a number: no record written') end
-  i = i + 2 + tonumber(ARGV[i])
-end
-i = first
-for k = 1, hashes do
+for k = 1, #KEYS do
   local n = tonumber(ARGV[i])
-  local t = {}
-  if k <= records then
-    for j = 4, first - 1 do t[#t + 1] = ARGV[j] end
-  end
-  for j = i + 1, i + 2 * n do t[#t + 1] = ARGV[j] end
-  for from = 1, #t, ${UNPACK_CHUNK} do
-    redis.call('HSET', KEYS[k], unpack(t, from, math.min(from + ${UNPACK_CHUNK - 1}, #t)))
-  end
+  -- A record's own pairs first: its request (longer than Redis' listpack limit) makes the hash a hashtable at
+  -- once, instead of a listpack converted when it arrives.
+  apply(k <= hashes and 'HSET' or 'ZADD', KEYS[k], i + 1, i + 2 * n)
+  if k <= records then apply('HSET', KEYS[k], 4, first - 1) end
   i = i + 1 + 2 * n
-end
-for k = hashes + 1, #KEYS do
-  local n, score = tonumber(ARGV[i]), ARGV[i + 1]
-  local from, last = i + 2, i + 1 + n
-  while from <= last do
-    local to = math.min(from + ${UNPACK_CHUNK / 2 - 1}, last)
-    local t = {}
-    for j = from, to do
-      t[#t + 1] = score
-      t[#t + 1] = ARGV[j]
-    end
-    redis.call('ZADD', KEYS[k], unpack(t))
-    from = to + 1
-  end
-  i = last + 1
 end
 return hashes
 `;
@@ -129,25 +109,26 @@ export function createRecordsWrite(keys: Keys, records: readonly AttachmentRecor
     hashKeys.push(batch.key);
     pushOwn(batch.fields, {});
   }
-  // One entry per (index, score): a batch's items share their creation time, so one per index.
-  const entries = new Map<string, { key: string; score: string; members: string[] }>();
+  const indexes = new Map<string, string[]>();
   const index = (key: string, score: string, id: string): void => {
-    const entryKey = `${key}\u0000${score}`;
-    const entry = entries.get(entryKey);
-    if (entry) entry.members.push(id);
-    else entries.set(entryKey, { key, score, members: [id] });
+    const members = indexes.get(key);
+    if (members) members.push(score, id);
+    else indexes.set(key, [score, id]);
   };
   for (const r of records) {
-    const score = String(Date.parse(r.created_at));
+    const ms = Date.parse(r.created_at);
+    // A score Redis would refuse must not reach the script: it could only fail after writing the hashes.
+    if (!Number.isFinite(ms)) throw new TypeError(`record ${r.id} has no valid created_at (${r.created_at})`);
+    const score = String(ms);
     index(keys.attachmentsIndex(), score, r.id);
     index(keys.byStatus(r.status), score, r.id);
     index(keys.byServer(r.server_id), score, r.id);
     if (r.batch_id) index(keys.batchItems(r.batch_id), score, r.id);
   }
   const zsetKeys: string[] = [];
-  for (const { key, score, members } of entries.values()) {
+  for (const [key, members] of indexes) {
     zsetKeys.push(key);
-    args.push(String(members.length), score);
+    args.push(String(members.length / 2));
     for (const m of members) args.push(m);
   }
   return { keys: hashKeys.concat(zsetKeys), args };
