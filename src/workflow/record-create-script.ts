@@ -3,14 +3,15 @@
  * batch hash, as ONE Lua script — atomic like the MULTI it replaces (no reader sees part of a batch), but one
  * command on the wire instead of ~2,000 (one HSET per record, one ZADD per index). ioredis builds, queues and
  * answers every command of a MULTI one by one: that was most of the client CPU of a 1,000-item batch. What the
- * records of a batch share (status, stage, batch id, timestamps, …) is sent once. The script only unpacks its
- * arguments into HSET/ZADD calls (no Lua tables built per record): its Redis time is about the MULTI's.
+ * records of a batch share (status, stage, batch id, timestamps, …) is sent once, and so is the score of their
+ * index entries. The script unpacks its arguments straight into HSET/ZADD calls (no Lua table per record): its
+ * Redis time is about the MULTI's.
  *
  * KEYS: the hashes to write (records first, then the batch hash), then the sorted sets to add to. Every key is
  * passed, so the script stays legal on Redis Cluster with a hash-tag prefix.
  * ARGV: the number of hashes; how many of them (the first) are records; the pairs every record shares (count,
  * then `field, value, …`); per hash its own pairs (count, then `field, value, …`); per sorted set its member
- * count, then `score, member, …`.
+ * count, the score they share, then the members (a key comes once per score: once for a batch).
  * All or nothing: the script checks every key's type before its first write and the client checks the scores,
  * so the errors a write could meet refuse it whole (a MULTI would have applied the commands around a failing
  * one); an out-of-memory Redis refuses its first write, hence all of it.
@@ -42,13 +43,30 @@ for k = 1, #KEYS do
   end
 end
 local i = first
-for k = 1, #KEYS do
+for k = 1, hashes do
   local n = tonumber(ARGV[i])
   -- A record's own pairs first: its request (longer than Redis' listpack limit) makes the hash a hashtable at
   -- once, instead of a listpack converted when it arrives.
-  apply(k <= hashes and 'HSET' or 'ZADD', KEYS[k], i + 1, i + 2 * n)
+  apply('HSET', KEYS[k], i + 1, i + 2 * n)
   if k <= records then apply('HSET', KEYS[k], 4, first - 1) end
   i = i + 1 + 2 * n
+end
+for k = hashes + 1, #KEYS do
+  local n, score = tonumber(ARGV[i]), ARGV[i + 1]
+  local last = i + 1 + n
+  if n == 1 then
+    redis.call('ZADD', KEYS[k], score, ARGV[last])
+  else
+    for from = i + 2, last, ${UNPACK_CHUNK / 2} do
+      local t = {}
+      for j = from, math.min(from + ${UNPACK_CHUNK / 2 - 1}, last) do
+        t[#t + 1] = score
+        t[#t + 1] = ARGV[j]
+      end
+      redis.call('ZADD', KEYS[k], unpack(t))
+    end
+  end
+  i = last + 1
 end
 return hashes
 `;
@@ -80,7 +98,7 @@ function sharedFields(hashes: ReadonlyArray<Record<string, string>>): Record<str
  * the batch hash.
  */
 export function createRecordsWrite(keys: Keys, records: readonly AttachmentRecord[], batch?: BatchHash): CreateRecordsWrite {
-  const hashes = records.map((r) => encodeFields({ ...r, stages: r.stages ?? {} }));
+  const hashes = records.map((r) => encodeFields(r.stages ? r : { ...r, stages: {} }));
   const shared = sharedFields(hashes);
   const args: string[] = [String(records.length + (batch ? 1 : 0)), String(records.length), '0'];
   let sharedCount = 0;
@@ -109,11 +127,13 @@ export function createRecordsWrite(keys: Keys, records: readonly AttachmentRecor
     hashKeys.push(batch.key);
     pushOwn(batch.fields, {});
   }
-  const indexes = new Map<string, string[]>();
+  // One entry per (index, score): the items of a batch are created at the same instant, so one per index.
+  const entries = new Map<string, { key: string; score: string; members: string[] }>();
   const index = (key: string, score: string, id: string): void => {
-    const members = indexes.get(key);
-    if (members) members.push(score, id);
-    else indexes.set(key, [score, id]);
+    const at = `${score} ${key}`;
+    const entry = entries.get(at);
+    if (entry) entry.members.push(id);
+    else entries.set(at, { key, score, members: [id] });
   };
   for (const r of records) {
     const ms = Date.parse(r.created_at);
@@ -126,9 +146,9 @@ export function createRecordsWrite(keys: Keys, records: readonly AttachmentRecor
     if (r.batch_id) index(keys.batchItems(r.batch_id), score, r.id);
   }
   const zsetKeys: string[] = [];
-  for (const [key, members] of indexes) {
+  for (const { key, score, members } of entries.values()) {
     zsetKeys.push(key);
-    args.push(String(members.length / 2));
+    args.push(String(members.length), score);
     for (const m of members) args.push(m);
   }
   return { keys: hashKeys.concat(zsetKeys), args };
