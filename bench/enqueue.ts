@@ -4,8 +4,9 @@
  * first-stage jobs added with addBulk) against a raw BullMQ addBulk of the same 1,000 jobs (same data, ids and
  * options), measured in the same run on the same Redis. No workers run, so nothing else touches Redis.
  *
- * Each figure is the median of --runs rounds (after one warm-up round each). Prints both and the ratio and writes
- * bench/results/enqueue.json: { enqueue: { batch_1000_ms, baseline_addbulk_1000_ms, ratio, ... } }.
+ * Each figure is the median of --runs rounds (after one warm-up round each). Prints both and the ratio, then (after
+ * the measured rounds) where the API's time goes: its steps timed one by one in-process. Writes
+ * bench/results/enqueue.json: { enqueue: { batch_1000_ms, baseline_addbulk_1000_ms, ratio, breakdown_ms, ... } }.
  *
  *   npx tsx bench/enqueue.ts [--runs 7] [--items 1000]       (REDIS_URL, default redis://127.0.0.1:6379)
  */
@@ -22,6 +23,8 @@ import { silentLogger } from '../src/lib/logger.js';
 import { newAttachmentId } from '../src/lib/ids.js';
 import { stageJobId } from '../src/queues/names.js';
 import { defaultJobOptions } from '../src/queues/stage-queues.js';
+import type { Producer } from '../src/queues/producer.js';
+import { validateBatchRequest } from '../src/workflow/request/index.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, items: { type: 'string', default: '1000' } } });
 const RUNS = Number(values.runs);
@@ -52,6 +55,30 @@ function items(n: number): unknown[] {
     port: { fixed_ip: `192.168.${i % 10}.${10 + (i % 200)}`, security_group_ids: [randomUUID()] },
     metadata: { ticket: `BENCH-${i}` },
   }));
+}
+
+/**
+ * The API's steps one at a time, in-process, on the API's own producer: JSON.parse of the body, validation
+ * (validateBatchRequest, as the route's validator compiler runs it), and the producer's write (records, indexes
+ * and batch in one script, the jobs right behind it). What the HTTP figure has on top is HTTP and fastify.
+ */
+async function apiBreakdown(producer: Producer, n: number, runs: number, maxItems: number): Promise<{ parse: number; validate: number; write: number }> {
+  const parse: number[] = [];
+  const validate: number[] = [];
+  const write: number[] = [];
+  for (let r = 0; r < runs; r += 1) {
+    const text = JSON.stringify({ items: items(n) });
+    let t0 = performance.now();
+    const body = JSON.parse(text) as unknown;
+    parse.push(performance.now() - t0);
+    t0 = performance.now();
+    const validated = validateBatchRequest(body, { maxItems });
+    validate.push(performance.now() - t0);
+    t0 = performance.now();
+    await producer.attachBatchValidated(validated);
+    write.push(performance.now() - t0);
+  }
+  return { parse: median(parse), validate: median(validate), write: median(write) };
 }
 
 async function main(): Promise<void> {
@@ -99,10 +126,18 @@ async function main(): Promise<void> {
     const batch = median(batchMs);
     const base = median(baseMs);
     const ratio = batch / base;
+    // After the measured runs, so it changes nothing above: the API's steps timed one by one in-process.
+    const breakdown = await apiBreakdown(api.producer, ITEMS, RUNS, config.api.batchMaxItems);
     console.log(`enqueue ${ITEMS} items, median of ${RUNS} runs (Redis ${REDIS_URL})`);
     console.log(`  API batch (POST /v1/batches → 202):   ${batch.toFixed(1)} ms   runs: ${batchMs.map((x) => x.toFixed(0)).join(' ')}`);
     console.log(`  raw BullMQ addBulk (same jobs):       ${base.toFixed(1)} ms   runs: ${baseMs.map((x) => x.toFixed(0)).join(' ')}`);
     console.log(`  ratio API / raw addBulk:              ${ratio.toFixed(2)}`);
+    const rest = batch - breakdown.parse - breakdown.validate - breakdown.write;
+    console.log(
+      `  where the API's time goes (each step alone, in-process, median of ${RUNS}): JSON.parse ${breakdown.parse.toFixed(1)} ms, ` +
+        `validation ${breakdown.validate.toFixed(1)} ms, records + jobs (producer.attachBatchValidated) ${breakdown.write.toFixed(1)} ms, ` +
+        `the rest (HTTP both ways, fastify, auth) ~${rest.toFixed(0)} ms`,
+    );
     const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'enqueue.json');
     mkdirSync(dirname(out), { recursive: true });
     const result = {
@@ -110,6 +145,12 @@ async function main(): Promise<void> {
         batch_1000_ms: Number(batch.toFixed(1)),
         baseline_addbulk_1000_ms: Number(base.toFixed(1)),
         ratio: Number(ratio.toFixed(2)),
+        breakdown_ms: {
+          json_parse: Number(breakdown.parse.toFixed(1)),
+          validation: Number(breakdown.validate.toFixed(1)),
+          records_and_jobs: Number(breakdown.write.toFixed(1)),
+          rest: Number(rest.toFixed(1)),
+        },
         items: ITEMS,
         runs: RUNS,
         measured_at: new Date().toISOString(),

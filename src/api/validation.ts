@@ -1,8 +1,10 @@
 /**
  * Fastify's validator compiler, backed by the request module instead of Ajv: the attachment and batch bodies
- * get the full validation (schema + semantic checks, the same functions the producer library runs), everything
- * else (params, query strings, other bodies) the structural check of its TypeBox schema. Query strings and
- * params arrive as strings, so they are converted to the schema's types first (`limit=10` → 10).
+ * get the full validation (schema + semantic checks, the same functions the producer library runs; the batch
+ * route then hands the very body validateBatchRequest accepted to producer.attachBatchValidated, so 1,000 items
+ * are not validated twice), everything else (params, query strings, other bodies) the structural check of its
+ * TypeBox schema. Query strings and params arrive as strings, so they are converted to the schema's types first
+ * (`limit=10` → 10).
  * Failures are ValidationErrors (or the 413 BATCH_TOO_LARGE), which the error handler renders as they are.
  */
 import type { FastifySchemaCompiler } from 'fastify';

@@ -1,8 +1,11 @@
 /**
  * The producer: the one code path that accepts attachments, used by the HTTP API and exported as the library
- * for services that share the Redis (`createProducer` in src/index.ts). It validates (same checks as the API),
- * writes the records (one MULTI for a batch, with the batch hash), then adds the first-stage jobs with
- * deterministic ids, so a retry after a lost answer adds nothing twice.
+ * for services that share the Redis (`createProducer` in src/index.ts). It validates (same checks as the API; the
+ * API's batch route hands over the body its validator already checked, attachBatchValidated), writes the records
+ * (a batch's records, indexes and batch hash in one all-or-nothing script: record-create-script.ts), then adds the
+ * first-stage jobs with deterministic ids, so a retry after a lost answer adds nothing twice. A batch's jobs are
+ * sent right behind its records' write on the same connection, without waiting for its answer: Redis runs them
+ * after the write, so a job never exists before its record.
  *
  * Idempotency-Key: an atomic SET NX of `{id, hash}` (hash = canonical JSON of the body) claims the key before
  * the record is written; the same key with the same body returns that attachment, another body is a 409. A
@@ -115,7 +118,7 @@ export interface Producer {
    * attachBatch for a body validateBatchRequest has already accepted (the HTTP API's validator compiler runs it),
    * so its items are not validated a second time; the batch's callback_url and metadata come from the body.
    * Everything after validation is attachBatch's: the item limit of this producer, CALLBACK_URL_NOT_SIGNABLE,
-   * the Idempotency-Key, the one MULTI.
+   * the Idempotency-Key, the one write of the records.
    */
   attachBatchValidated(body: ValidatedBatchRequest, opts?: Pick<BatchOptions, 'idempotencyKey'>): Promise<BatchAccepted>;
   get(id: string): Promise<AttachmentRecord | null>;
@@ -259,7 +262,7 @@ export function createProducer(options: ProducerOptions): Producer {
       return { attachment: record, created: true };
     });
 
-  /** Everything after validation: the callback check, the Idempotency-Key, records and batch in one MULTI, the jobs. */
+  /** Everything after validation: the callback check, the Idempotency-Key, records and batch in one write, the jobs. */
   const acceptBatch = async (body: ValidatedBatchRequest, key: string | undefined): Promise<BatchAccepted> => {
     if (callbacksDisabled) {
       if (body.callback_url !== undefined) throw callbackUrlNotSignable('callback_url');

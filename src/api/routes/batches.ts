@@ -1,6 +1,7 @@
 /**
- * /v1/batches: enqueue many attachments at once (validated as a whole, written in one MULTI, then the first-stage
- * jobs added with deterministic ids), and read a batch: counts by status and a summary of each item.
+ * /v1/batches: enqueue many attachments at once (validated as a whole, once, by the validator compiler; records,
+ * indexes and batch written in one all-or-nothing script, the first-stage jobs with deterministic ids right behind
+ * it), and read a batch: counts by status and a summary of each item.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../../lib/errors.js';
