@@ -18,7 +18,7 @@ import type { Logger } from '../lib/logger.js';
 import { isTerminalStatus } from '../workflow/record-store.js';
 import { createCallCollector, type CallCollector } from '../workflow/instrumented-client.js';
 import { toAttachmentError, type StageOutcome } from '../workflow/outcome.js';
-import { runStage } from '../workflow/stages/index.js';
+import { runStage, undoUnrecorded } from '../workflow/stages/index.js';
 import { STAGES, type AttachmentRecord, type StageName, type StageTiming } from '../workflow/types.js';
 import type { StageDeps } from '../workflow/deps.js';
 import { decideOnError } from './error-policy.js';
@@ -26,6 +26,15 @@ import type { StageJobData } from './names.js';
 import { stageDepsFor, workerOptions, type WorkerRuntime } from './worker-runtime.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** One run of a stage: when it started, its cloud calls, its logger and dependencies. */
+interface RunContext {
+  startedAt: string;
+  runStarted: number;
+  collector: CallCollector;
+  log: Logger;
+  deps: StageDeps;
+}
 
 /** The record's timing of `stage` once it has ended now. */
 function endTiming(record: AttachmentRecord, stage: StageName, startedAt: string, now: number, attempts: number): Partial<Record<StageName, StageTiming>> {
@@ -105,7 +114,7 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
     scriptsWarm = false;
   });
 
-  const apply = async (job: Job<StageJobData>, token: string | undefined, record: AttachmentRecord, outcome: StageOutcome, ctx: { startedAt: string; runStarted: number; collector: CallCollector; log: Logger }): Promise<void> => {
+  const apply = async (job: Job<StageJobData>, token: string | undefined, record: AttachmentRecord, outcome: StageOutcome, ctx: RunContext): Promise<void> => {
     const now = clock.now();
     const attempts = job.attemptsMade + 1;
     const calls = ctx.collector.count;
@@ -118,7 +127,10 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
           () => queues.enqueueStage(outcome.stage, record.id, outcome.delayMs),
         );
         if (!ok) {
-          await store.addCloudCalls(record.id, calls);
+          // The attachment ended meanwhile: undo what nobody will know of (the port stage's new port).
+          const undone = await undoUnrecorded(stage, outcome, ctx.deps);
+          if (undone) ctx.log.info({ ...base, outcome: 'stopped', reason: undone }, `stage ${stage} stopped: ${undone}`);
+          await store.addCloudCalls(record.id, ctx.collector.count);
           const current = await store.get(record.id);
           if (current) await stopQuietly(current, ctx.log);
           return;
@@ -162,7 +174,7 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
     }
   };
 
-  const onError = async (job: Job<StageJobData>, record: AttachmentRecord, err: unknown, ctx: { startedAt: string; runStarted: number; collector: CallCollector; log: Logger }): Promise<never> => {
+  const onError = async (job: Job<StageJobData>, record: AttachmentRecord, err: unknown, ctx: RunContext): Promise<never> => {
     const decision = decideOnError(err, job.attemptsMade + 1, job.opts.attempts ?? maxAttempts);
     const base = { ...transitionLog(ctx.collector, ctx.runStarted, clock.now()), error_code: decision.error.code, cloud_code: (decision.error as { cloudCode?: string }).cloudCode };
     if (decision.action === 'throttle') {
@@ -219,7 +231,7 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
     }
     const collector = createCallCollector();
     const stageDeps: StageDeps = stageDepsFor(rt, collector.onCall, log);
-    const ctx = { startedAt, runStarted, collector, log };
+    const ctx: RunContext = { startedAt, runStarted, collector, log, deps: stageDeps };
     const endedBeforeStart = async (): Promise<boolean> => {
       if (await startWrite) return false;
       await store.addCloudCalls(id, collector.count);

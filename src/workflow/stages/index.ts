@@ -5,7 +5,7 @@ import type { AttachmentRecord, StageName } from '../types.js';
 import { runAttachStage } from './attach.js';
 import { runNetworkStage } from './network.js';
 import { runPollStage } from './poll.js';
-import { runPortStage } from './port.js';
+import { dropUnrecordedPort, runPortStage } from './port.js';
 import { runSubnetStage } from './subnet.js';
 
 export type StageFunction = (record: AttachmentRecord, deps: StageDeps) => Promise<StageOutcome>;
@@ -20,6 +20,15 @@ export const STAGE_FUNCTIONS: Readonly<Record<StageName, StageFunction>> = {
 
 export function runStage(stage: StageName, record: AttachmentRecord, deps: StageDeps): Promise<StageOutcome> {
   return STAGE_FUNCTIONS[stage](record, deps);
+}
+
+/**
+ * Undoes what a stage made when its `next` outcome could not be recorded because the attachment ended
+ * meanwhile (the stage-change write found it terminal): only the port stage makes something then — its port,
+ * which nobody would otherwise know of. Returns why something was undone, or undefined.
+ */
+export function undoUnrecorded(stage: StageName, outcome: StageOutcome, deps: StageDeps): Promise<string | undefined> {
+  return stage === 'port' ? dropUnrecordedPort(outcome, deps) : Promise.resolve(undefined);
 }
 
 export { runCleanup, type CleanupOutcome, type CleanupDeps } from './cleanup.js';

@@ -12,7 +12,10 @@
  *               finds it instead of making a second one. Should two exist anyway, the extra unattached ones
  *               are deleted here.
  * Undone by:    cleanup (detach if attached, then DeletePort; 404 = gone). If the attachment was cancelled
- *               while the port was being created, this stage deletes the port itself.
+ *               while the port was being created, the stage-change write that records the port finds it
+ *               ended, and the port is deleted right there (dropUnrecordedPort).
+ * Writes:       the marker before the POST; port_id, ip/mac and created_port go with the stage change (one
+ *               record write after the answer, not two — issue 7).
  * Terminal:     FIXED_IP_IN_USE (VPC.0701); other 4xx from CreatePort fail with the cloud's code.
  */
 import type { CreatePortOption, Port } from '../../cloud/types.js';
@@ -90,10 +93,19 @@ export async function runPortStage(record: AttachmentRecord, deps: StageDeps): P
     ...(port.fixed_ips[0]?.ip_address ? { ip_address: port.fixed_ips[0].ip_address } : {}),
     ...(port.mac_address ? { mac_address: port.mac_address } : {}),
   };
-  if (!(await deps.store.patch(record.id, fields))) {
-    // Cancelled while the port was being made: nobody will attach it, and cleanup may have run already.
-    await deleteQuietly(port.id, deps);
-    return { kind: 'stopped', reason: 'attachment ended while its port was being created; port deleted' };
-  }
+  // Recorded with the stage change, the one write after the answer; when that write finds the attachment
+  // ended (cancelled while the port was being made), the queue layer calls dropUnrecordedPort below.
   return next('attach', fields);
+}
+
+/**
+ * The port stage's result could not be recorded (the stage-change write found the attachment ended: it was
+ * cancelled while its port was being made): nobody will attach the port, and a cleanup that already ran did
+ * not know it — so it is deleted here (404 = gone). Called by the queue layer through undoUnrecorded().
+ */
+export async function dropUnrecordedPort(outcome: StageOutcome, deps: StageDeps): Promise<string | undefined> {
+  const portId = outcome.kind === 'next' && outcome.fields?.created_port ? outcome.fields.port_id : undefined;
+  if (!portId) return undefined;
+  await deleteQuietly(portId, deps);
+  return 'attachment ended while its port was being created; port deleted';
 }

@@ -1,13 +1,16 @@
 /**
  * Terminal failures end the attachment once, with the cloud's error, and cleanup undoes what it made: ECS job
  * FAIL, the ECS job deadline, a VPC that is not the server's (decided before any port exists), a missing or
- * unfit server; cancel before attach; and waiting (a held lock) is not failing.
+ * unfit server; cancel before attach (also while the port is being created: no port is left); and waiting (a
+ * held lock) is not failing.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 import { waitUntil } from '../../../src/lib/wait.js';
+import { httpFetch, type FetchLike } from '../../../src/cloud/http-fetch.js';
+import { cancelAttachment } from '../../../src/queues/cancel.js';
 import type { AttachmentRecord, CompletionEvent } from '../../../src/workflow/types.js';
 
 async function eventTypes(w: TestWorkers, id: string): Promise<string[]> {
@@ -135,5 +138,46 @@ describe('attach workflow: failures and cleanup', () => {
     assert.deepEqual(await eventTypes(w, id as string), ['attachment.cancelled']);
     assert.equal((await w.cloud.listAllVpcs()).filter((v) => v.name === 'vpc-locked').length, 0);
     await assert.rejects(() => w.store.cancel(id as string), (e: Error & { code?: string }) => e.code === 'ATTACHMENT_NOT_CANCELLABLE');
+  });
+});
+
+describe('attach workflow: a cancel while the port is being created', () => {
+  let emu: TestEmulator;
+  let w: TestWorkers;
+  let held: { release?: () => void; posted: boolean } = { posted: false };
+
+  before(async () => {
+    emu = await startTestEmulator();
+    // CreatePort is held back until the test releases it: the cancel and its cleanup run first.
+    const fetch: FetchLike = async (url, init) => {
+      if (init.method === 'POST' && url.pathname.endsWith('/ports')) {
+        await new Promise<void>((resolve) => (held.release = resolve));
+        held.posted = true;
+      }
+      return httpFetch(url, init);
+    };
+    w = await startTestWorkers({ emulator: emu, fetch });
+  });
+  after(async () => {
+    held.release?.();
+    await w?.stop();
+    await emu?.stop();
+  });
+
+  it('leaves no port: the stage change finds the attachment cancelled and deletes the port it made', async () => {
+    const server = await emu.control.createServer();
+    held = { posted: false };
+    const id = (await w.submit([{ server_id: server.id }]))[0] as string;
+    await waitUntil(() => (held.release ? true : undefined), { timeoutMs: 15_000, intervalMs: 10, what: 'CreatePort on its way' });
+    assert.equal((await cancelAttachment(w, id)).status, 'cancelled');
+    const cleaned = await w.waitForCleanup(id);
+    assert.equal(cleaned.cleanup?.status, 'done');
+    assert.notEqual(cleaned.cleanup?.port_deleted, true, 'the cleanup ran before the port existed');
+    held.release?.();
+    await waitUntil(() => (held.posted ? true : undefined), { timeoutMs: 5_000, intervalMs: 10, what: 'CreatePort sent' });
+    await waitUntil(async () => ((await portsNamedFor(w, id)) === 0 ? true : undefined), { timeoutMs: 15_000, what: 'no port of the cancelled attachment' });
+    assert.equal((await emu.control.state()).calls.CreatePort, 1, 'the port was made, then deleted');
+    assert.deepEqual(await eventTypes(w, id), ['attachment.cancelled']);
+    assert.equal((await w.cloud.listServerInterfaces(server.id)).interfaceAttachments.length, 1, 'nothing attached');
   });
 });

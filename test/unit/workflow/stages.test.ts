@@ -18,6 +18,7 @@ import { runNetworkStage } from '../../../src/workflow/stages/network.js';
 import { runPollStage } from '../../../src/workflow/stages/poll.js';
 import { runPortStage } from '../../../src/workflow/stages/port.js';
 import { portName } from '../../../src/workflow/stages/common.js';
+import { undoUnrecorded } from '../../../src/workflow/stages/index.js';
 import type { Port } from '../../../src/cloud/types.js';
 import type { AttachmentRecord } from '../../../src/workflow/types.js';
 import type { StageOutcome } from '../../../src/workflow/outcome.js';
@@ -270,10 +271,24 @@ describe('port stage', () => {
     };
     const o = await runPortStage(porting, f.deps);
     assert.deepEqual(f.calls, ['createPort'], 'no ListPorts');
-    assert.equal(order[0], 'port_create_requested_at');
-    assert.equal(order[1], 'post');
+    assert.deepEqual(order, ['port_create_requested_at', 'post'], 'the port is recorded with the stage change, not by a write of its own');
     assert.equal(o.kind, 'next');
-    if (o.kind === 'next') assert.equal(o.fields?.port_id, PORT);
+    if (o.kind === 'next') assert.deepEqual(o.fields, { port_id: PORT, created_port: true, ip_address: '192.168.0.9', mac_address: 'fa:16:3e:00:00:09' });
+  });
+
+  it('a port whose stage change found the attachment ended is deleted (undoUnrecorded); other stages undo nothing', async () => {
+    const f = fake({ createPort: async () => port(), deletePort: async () => undefined });
+    const o = await runPortStage(porting, f.deps);
+    assert.match((await undoUnrecorded('port', o, f.deps)) ?? '', /port deleted/);
+    assert.deepEqual(f.calls, ['createPort', 'deletePort']);
+    const gone = fake({
+      deletePort: async () => {
+        throw cloudError('DeletePort', 404, 'VPC.0603');
+      },
+    });
+    assert.match((await undoUnrecorded('port', o, gone.deps)) ?? '', /port deleted/, '404: already gone');
+    assert.equal(await undoUnrecorded('subnet', { kind: 'next', stage: 'port', fields: { subnet_id: 'sub' } }, f.deps), undefined);
+    assert.equal(await undoUnrecorded('port', { kind: 'next', stage: 'attach' }, f.deps), undefined, 'a re-run that found its recorded port made nothing');
   });
 
   it('with the marker (an earlier create may have been carried out), finds the port and creates none', async () => {
