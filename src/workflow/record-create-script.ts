@@ -36,12 +36,22 @@ local hashes, records = tonumber(ARGV[1]), tonumber(ARGV[2])
 local first = 4 + 2 * tonumber(ARGV[3])
 -- Check first, write after: the one error a write could meet here, a key of another type, refuses the whole
 -- script before anything is written (the client checked the scores), so a failed write leaves nothing behind.
-for k = 1, #KEYS do
-  local kind = redis.call('TYPE', KEYS[k])['ok']
-  if kind ~= 'none' and kind ~= (k <= hashes and 'hash' or 'zset') then
-    return redis.error_reply('WRONGTYPE ' .. KEYS[k] .. ' holds a ' .. kind .. ': no record written')
+-- One EXISTS per ${UNPACK_CHUNK} keys finds that none exists (a new batch's records, new servers); only keys
+-- of a range where some exist are looked at one by one.
+local function wrongType(from, last, want)
+  for c = from, last, ${UNPACK_CHUNK} do
+    local to = math.min(c + ${UNPACK_CHUNK - 1}, last)
+    if redis.call('EXISTS', unpack(KEYS, c, to)) > 0 then
+      for k = c, to do
+        local kind = redis.call('TYPE', KEYS[k])['ok']
+        if kind ~= 'none' and kind ~= want then return KEYS[k] .. ' holds a ' .. kind end
+      end
+    end
   end
+  return nil
 end
+local wrong = wrongType(1, hashes, 'hash') or wrongType(hashes + 1, #KEYS, 'zset')
+if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ': no record written') end
 local i = first
 for k = 1, hashes do
   local n = tonumber(ARGV[i])
