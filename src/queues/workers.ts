@@ -22,6 +22,7 @@ import { createAttachmentStore } from '../workflow/record-store.js';
 import { createSubnetReads } from '../workflow/stages/subnet-reads.js';
 import { STAGES } from '../workflow/types.js';
 import { createCleanupWorker } from './cleanup-worker.js';
+import { coalesceWritesPerTick } from './coalesce-writes.js';
 import { createRedisConnection } from './connections.js';
 import { installFailureNet } from './failure-net.js';
 import { createRedisLeases, createRedisLocks } from './locks.js';
@@ -60,7 +61,11 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
   const logger = deps.logger.child({ role: 'workers' });
   const ownsConnection = deps.connection === undefined;
   const connection = deps.connection ?? createRedisConnection(config.redis.url, 'worker', { name: `${config.redis.prefix}:worker` });
-  if (ownsConnection) connection.on('error', (err) => logger.warn({ err: err.message, code: 'REDIS_UNAVAILABLE' }, 'worker Redis connection error'));
+  if (ownsConnection) {
+    connection.on('error', (err) => logger.warn({ err: err.message, code: 'REDIS_UNAVAILABLE' }, 'worker Redis connection error'));
+    // One socket write per tick for all the process's commands (./coalesce-writes.ts); a connection handed in is left as it is.
+    coalesceWritesPerTick(connection);
+  }
   const clock = deps.clock ?? systemClock;
   const keys = createKeys(config.redis.prefix);
   const rateLimiter = createCloudRateLimiter({ key: keys.rateLimit(deps.cloudOptions.projectId), rps: config.cloud.rateLimitRps }, { redis: connection });
