@@ -19,7 +19,13 @@ export {
   type ProducerOptions,
   type WaitOptions,
 } from './queues/producer.js';
-export { validateAttachmentRequest, validateBatchRequest, type AttachmentRequestBody, type BatchRequestBody } from './workflow/request/index.js';
+export {
+  validateAttachmentRequest,
+  validateBatchRequest,
+  type AttachmentRequestBody,
+  type BatchRequestBody,
+  type ValidatedBatchRequest,
+} from './workflow/request/index.js';
 export type {
   AttachmentError,
   AttachmentRecord,
