@@ -9,9 +9,9 @@
  * - POSTs are never retried blindly; GETs may be retried `getRetries` times on retryable errors;
  * - `list*` return one page; `listAll*` follow the `marker` until a short page.
  */
+import type nodeFetch from 'node-fetch';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { FetchLike } from './http-fetch.js';
 import type {
   BatchAddServerNicOption,
   CreatePortOption,
@@ -93,8 +93,8 @@ export interface CloudClientOptions {
 
 export interface CloudClientDeps {
   logger: Logger;
-  /** Default: ./http-fetch.ts (node:http); node-fetch fits too (tests wrap one to lose answers). */
-  fetch?: FetchLike;
+  /** Default: node-fetch. */
+  fetch?: typeof nodeFetch;
   /** For X-Sdk-Date (default systemClock). */
   clock?: Clock;
   /** Awaited before every HTTP attempt: the shared per-project rate limiter plugs in here. */

@@ -10,11 +10,11 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import nodeFetch from 'node-fetch';
 import { systemClock } from '../lib/clock.js';
 import { classifyCloudError } from './classify.js';
 import type { CallMeta, CallOptions, CloudClientDeps, CloudClientOptions } from './client.js';
 import { isCloudError, type CloudError } from './errors.js';
-import { httpFetch } from './http-fetch.js';
 import type { Decoder } from './schemas.js';
 import { encodeQuery, formatSdkDate, rfc3986, signRequest } from './signer.js';
 import type { OperationName } from './types.js';
@@ -45,7 +45,7 @@ export interface Transport {
   close(): void;
 }
 
-const USER_AGENT = 'ecs-nic-attach/0.1 (node)';
+const USER_AGENT = 'ecs-nic-attach/0.1 (node-fetch)';
 
 /** The URL of a request: `{endpoint}/v1/{project_id}/{segments}?{query}`. Exported for tests and the emulator's callers. */
 export function buildUrl(endpoint: string, projectId: string, path: readonly string[], query: QueryPairs = []): URL {
@@ -56,7 +56,7 @@ export function buildUrl(endpoint: string, projectId: string, path: readonly str
 }
 
 export function createTransport(options: CloudClientOptions, deps: CloudClientDeps): Transport {
-  const fetchImpl = deps.fetch ?? httpFetch;
+  const fetchImpl = deps.fetch ?? nodeFetch;
   const clock = deps.clock ?? systemClock;
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });

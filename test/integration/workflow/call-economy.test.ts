@@ -8,18 +8,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpFetch, type FetchLike } from '../../../src/cloud/http-fetch.js';
+import nodeFetch from 'node-fetch';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 import type { ServerDetail } from '../../../src/cloud/types.js';
 
 /** A fetch that lets the emulator carry out the first call matching each pattern, then loses its answer. */
-function losingFirstAnswerOf(patterns: Array<{ method: string; path: RegExp }>): { fetch: FetchLike; lost: string[] } {
+function losingFirstAnswerOf(patterns: Array<{ method: string; path: RegExp }>): { fetch: typeof nodeFetch; lost: string[] } {
   const lost: string[] = [];
-  const fetch: FetchLike = async (url, init) => {
-    const res = await httpFetch(url, init);
-    const path = url.pathname.replace(/^\/v1\/[0-9a-f]{32}/, '');
-    const method = init.method;
+  const fetch = (async (url: Parameters<typeof nodeFetch>[0], init?: Parameters<typeof nodeFetch>[1]) => {
+    const res = await nodeFetch(url, init);
+    const path = new URL(String(url)).pathname.replace(/^\/v1\/[0-9a-f]{32}/, '');
+    const method = init?.method ?? 'GET';
     const hit = patterns.find((p) => p.method === method && p.path.test(path));
     if (hit && !lost.includes(hit.path.source)) {
       lost.push(hit.path.source);
@@ -27,7 +27,7 @@ function losingFirstAnswerOf(patterns: Array<{ method: string; path: RegExp }>):
       throw Object.assign(new Error('socket hang up (answer lost on purpose)'), { code: 'ECONNRESET' });
     }
     return res;
-  };
+  }) as typeof nodeFetch;
   return { fetch, lost };
 }
 

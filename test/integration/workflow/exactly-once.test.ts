@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpFetch, type FetchLike } from '../../../src/cloud/http-fetch.js';
+import nodeFetch from 'node-fetch';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 import type { BatchSummary, CompletionEvent } from '../../../src/workflow/types.js';
@@ -18,19 +18,19 @@ async function events(w: TestWorkers): Promise<CompletionEvent[]> {
 }
 
 /** A fetch that lets the emulator carry out the first call of each listed kind, then loses its answer. */
-function losingFirstAnswerOf(kinds: string[]): { fetch: FetchLike; lost: string[] } {
+function losingFirstAnswerOf(kinds: string[]): { fetch: typeof nodeFetch; lost: string[] } {
   const lost: string[] = [];
-  const fetch: FetchLike = async (url, init) => {
-    const res = await httpFetch(url, init);
-    const path = url.pathname.replace(/^\/v1\/[0-9a-f]{32}/, '');
-    const kind = `${init.method} ${path}`;
+  const fetch = (async (url: Parameters<typeof nodeFetch>[0], init?: Parameters<typeof nodeFetch>[1]) => {
+    const res = await nodeFetch(url, init);
+    const path = new URL(String(url)).pathname.replace(/^\/v1\/[0-9a-f]{32}/, '');
+    const kind = `${init?.method ?? 'GET'} ${path}`;
     if (kinds.includes(kind) && !lost.includes(kind)) {
       lost.push(kind);
       await res.text();
       throw Object.assign(new Error('socket hang up (answer lost on purpose)'), { code: 'ECONNRESET' });
     }
     return res;
-  };
+  }) as typeof nodeFetch;
   return { fetch, lost };
 }
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 import { waitUntil } from '../../../src/lib/wait.js';
-import { httpFetch, type FetchLike } from '../../../src/cloud/http-fetch.js';
+import nodeFetch from 'node-fetch';
 import { cancelAttachment } from '../../../src/queues/cancel.js';
 import type { AttachmentRecord, CompletionEvent } from '../../../src/workflow/types.js';
 
@@ -149,13 +149,13 @@ describe('attach workflow: a cancel while the port is being created', () => {
   before(async () => {
     emu = await startTestEmulator();
     // CreatePort is held back until the test releases it: the cancel and its cleanup run first.
-    const fetch: FetchLike = async (url, init) => {
-      if (init.method === 'POST' && url.pathname.endsWith('/ports')) {
+    const fetch = (async (url: Parameters<typeof nodeFetch>[0], init?: Parameters<typeof nodeFetch>[1]) => {
+      if (init?.method === 'POST' && String(url).endsWith('/ports')) {
         await new Promise<void>((resolve) => (held.release = resolve));
         held.posted = true;
       }
-      return httpFetch(url, init);
-    };
+      return nodeFetch(url, init);
+    }) as typeof nodeFetch;
     w = await startTestWorkers({ emulator: emu, fetch });
   });
   after(async () => {
