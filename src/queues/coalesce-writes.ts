@@ -1,8 +1,10 @@
 /**
  * coalesceWritesPerTick(redis): everything a process sends on one Redis connection within one tick of the
  * event loop leaves in one socket write. At its first write of a tick the socket is corked, and uncorked by
- * process.nextTick — after the code of this tick (and the promise jobs it started) has run, before the event
- * loop waits for I/O again — so Node hands all of the tick's commands to the kernel in one writev.
+ * process.nextTick — once the running synchronous code is done (a promise job that writes later re-corks and
+ * is flushed by its own nextTick), always before the event loop waits for I/O again — so Node hands each
+ * burst of commands to the kernel in one writev. It patches the write of ioredis' socket (`redis.stream`,
+ * stable across ioredis 5), which is why it lives here, next to the connection it is applied to.
  *
  * Why (issue 7): the workers' connection carries every record write, lease, rate-limiter script and BullMQ
  * command of the process, ~40 commands per attachment, and each used to be a syscall of its own. Under load
