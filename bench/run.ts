@@ -34,7 +34,7 @@ const ARGS: Record<Name, string[]> = {
   throughput: quick ? ['--attachments', '300', '--rounds', '1', ...QUICK] : ['--attachments', '1000', '--rounds', '3'],
   polling: quick ? ['--attachments', '100', '--compress', '8', ...QUICK] : ['--attachments', '300', '--compress', '4'],
   memory: quick ? ['--attachments', '1000', ...QUICK] : ['--attachments', '10000'],
-  enqueue: quick ? ['--runs', '3'] : ['--runs', '7'],
+  enqueue: quick ? ['--runs', '3'] : ['--runs', '11'],
   emulator: quick ? ['--seconds', '1', '--warmup', '1'] : ['--seconds', '3', '--warmup', '1'],
 };
 
