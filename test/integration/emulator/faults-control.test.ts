@@ -97,6 +97,21 @@ describe('faults', () => {
 });
 
 describe('control API', () => {
+  /** Attaches `count` NICs to a new server one after the other, each job run to its end; their durations. */
+  const drawJobDurations = async (count: number, advanceMs: number): Promise<number[]> => {
+    const s = await e.t.control.createServer({ max_nics: 64 });
+    const subnet = (await e.call('GET', 'subnets')).body.subnets[0];
+    const out: number[] = [];
+    for (let k = 0; k < count; k++) {
+      const port = (await e.call('POST', 'ports', { body: { port: { network_id: subnet.id } } })).body.port;
+      const job = (await e.call('POST', `cloudservers/${s.id}/nics`, { body: { nics: [{ port_id: port.id }] } })).body.job_id;
+      clock.advance(advanceMs);
+      const j = (await e.call('GET', `jobs/${job}`)).body;
+      out.push(Date.parse(j.end_time) - Date.parse(j.begin_time));
+    }
+    return out;
+  };
+
   it('GET/PUT /_emulator/config: partial updates, validation with no change on error', async () => {
     const before = await e.t.control.config();
     assert.equal(before.faults.error_rate, 0);
@@ -113,16 +128,7 @@ describe('control API', () => {
 
   it('draws log-normal job durations clipped to min..max', async () => {
     await e.t.control.configure({ timings: { job_ms: { min: 1000, max: 3000, median: 2000, sigma: 2 } } });
-    const s = await e.t.control.createServer({ max_nics: 64 });
-    const subnet = (await e.call('GET', 'subnets')).body.subnets[0];
-    const durations: number[] = [];
-    for (let k = 0; k < 20; k++) {
-      const port = (await e.call('POST', 'ports', { body: { port: { network_id: subnet.id } } })).body.port;
-      const job = (await e.call('POST', `cloudservers/${s.id}/nics`, { body: { nics: [{ port_id: port.id }] } })).body.job_id;
-      clock.advance(3000);
-      const j = (await e.call('GET', `jobs/${job}`)).body;
-      durations.push(Date.parse(j.end_time) - Date.parse(j.begin_time));
-    }
+    const durations = await drawJobDurations(20, 3000);
     assert.ok(durations.every((d) => d >= 1000 && d <= 3000), durations.join(','));
     assert.ok(new Set(durations).size > 3, 'durations vary');
     assert.ok(durations.includes(1000) || durations.includes(3000), 'sigma 2 reaches a clip bound');
@@ -132,17 +138,7 @@ describe('control API', () => {
     const draw = async (seed: number): Promise<number[]> => {
       await e.t.control.reset();
       await e.t.control.configure({ seed, timings: { job_ms: { min: 1000, max: 30_000, median: 8000, sigma: 0.4 } } });
-      const s = await e.t.control.createServer({ max_nics: 64 });
-      const subnet = (await e.call('GET', 'subnets')).body.subnets[0];
-      const out: number[] = [];
-      for (let k = 0; k < 5; k++) {
-        const port = (await e.call('POST', 'ports', { body: { port: { network_id: subnet.id } } })).body.port;
-        const job = (await e.call('POST', `cloudservers/${s.id}/nics`, { body: { nics: [{ port_id: port.id }] } })).body.job_id;
-        clock.advance(30_000);
-        const j = (await e.call('GET', `jobs/${job}`)).body;
-        out.push(Date.parse(j.end_time) - Date.parse(j.begin_time));
-      }
-      return out;
+      return drawJobDurations(5, 30_000);
     };
     const first = await draw(42);
     const again = await draw(42);
