@@ -7,17 +7,16 @@
  * sent right behind its records' write on the same connection, without waiting for its answer: Redis runs them
  * after the write, so a job never exists before its record.
  *
- * Idempotency-Key: an atomic SET NX of `{id, hash}` (hash = canonical JSON of the body) claims the key before
- * the record is written; the same key with the same body returns that attachment, another body is a 409. A
- * claim whose record never got written (the writer died in between) is completed by the next retry with the
- * claimed id. A failed write releases the claim.
+ * Idempotency-Key (./idempotency.ts): the key is claimed before the record is written; the same key with the
+ * same body returns that attachment, another body is a 409; a claim whose record never got written is completed
+ * by the next retry with the claimed id; a failed write releases the claim.
  *
  * Fail fast: when the producer opens its own connection it disables ioredis' offline queue and bounds connect
  * and command time, so with Redis down a call fails within seconds as REDIS_UNAVAILABLE (HTTP 503), instead of
  * waiting for a reconnect.
  */
 import type { Redis } from 'ioredis';
-import { AppError, ValidationError } from '../lib/errors.js';
+import { AppError } from '../lib/errors.js';
 import { newAttachmentId, newBatchId } from '../lib/ids.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import { systemClock, type Clock } from '../lib/clock.js';
@@ -45,6 +44,7 @@ import type { Config } from '../config/types.js';
 import { createStageQueues } from './stage-queues.js';
 import { cancelAttachment } from './cancel.js';
 import { createProducerConnection, createReadyGate, isRedisUnavailableError, redisUnavailable } from './producer-connection.js';
+import { assertIdempotencyKey, createIdempotencyClaims } from './idempotency.js';
 
 export interface ProducerOptions {
   /** An ioredis connection (not closed by `close()`), or a URL the producer connects to itself, failing fast. */
@@ -143,11 +143,6 @@ function workflowDefaults(): Config['workflow'] {
 
 const DEFAULT_STORE: StoreSettings = { streamMaxLen: 100_000, recordRetentionDays: 7, stageCompletedEvents: false };
 
-interface IdempotencyClaim {
-  id: string;
-  hash: string;
-}
-
 export { createProducerConnection, isRedisUnavailableError, redisUnavailable } from './producer-connection.js';
 
 export function createProducer(options: ProducerOptions): Producer {
@@ -168,7 +163,7 @@ export function createProducer(options: ProducerOptions): Producer {
     }
   };
   const store: AttachmentStore = createAttachmentStore({ ...DEFAULT_STORE, ...options.store }, { redis, keys, clock });
-  const idemTtlMs = Math.round((options.idempotencyTtlHours ?? 24) * 3_600_000);
+  const { claim, release, replay } = createIdempotencyClaims({ ttlMs: Math.round((options.idempotencyTtlHours ?? 24) * 3_600_000) }, { redis, keys, clock, logger });
   const batchMaxItems = options.batchMaxItems ?? 1000;
   const stageQueues = createStageQueues({ redis: { url: '', prefix: options.prefix }, workflow: options.workflow ?? workflowDefaults() }, { connection: redis });
   for (const queue of Object.values(stageQueues.queues)) {
@@ -178,53 +173,9 @@ export function createProducer(options: ProducerOptions): Producer {
   const enqueue = (records: readonly AttachmentRecord[]): Promise<void> => stageQueues.enqueueAttachments(records);
   const callbacksDisabled = options.callbackUrls === 'disabled';
 
-  /**
-   * Claim an Idempotency-Key for `fresh` (SET NX). Returns undefined when the claim is ours, or the earlier
-   * claim (same hash; another hash is a 409).
-   */
-  const claim = async (key: string, fresh: IdempotencyClaim): Promise<IdempotencyClaim | undefined> => {
-    const redisKey = keys.idempotency(key);
-    const set = await redis.set(redisKey, JSON.stringify(fresh), 'PX', idemTtlMs, 'NX');
-    if (set === 'OK') return undefined;
-    const raw = await redis.get(redisKey);
-    if (raw === null) {
-      // Expired between the two calls: claim again.
-      return claim(key, fresh);
-    }
-    const earlier = JSON.parse(raw) as IdempotencyClaim;
-    if (earlier.hash !== fresh.hash) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with another request body', {
-        httpStatus: 409,
-        details: { idempotency_key: key, id: earlier.id },
-      });
-    }
-    return earlier;
-  };
-
-  /** Drop our claim after a failed write, so that a retry can succeed (only when it is still ours). */
-  const release = async (key: string, id: string): Promise<void> => {
-    try {
-      const raw = await redis.get(keys.idempotency(key));
-      if (raw !== null && (JSON.parse(raw) as IdempotencyClaim).id === id) await redis.del(keys.idempotency(key));
-    } catch (err) {
-      logger.warn({ err, code: 'IDEMPOTENCY_RELEASE_FAILED' }, 'could not release an idempotency claim (it expires by itself)');
-    }
-  };
-
   /** A record written but possibly never enqueued (the writer died in between): adding its job again is safe. */
   const repairEnqueue = async (record: AttachmentRecord): Promise<void> => {
     if (record.status === 'queued' && record.stage === 'network') await enqueue([record]);
-  };
-
-  /** The earlier claim's record; waits briefly for a concurrent writer, then writes it itself. */
-  const replay = async (earlier: IdempotencyClaim, write: () => Promise<void>): Promise<boolean> => {
-    const deadline = clock.now() + 1000;
-    while (clock.now() < deadline) {
-      if ((await redis.exists(keys.attachment(earlier.id), keys.batch(earlier.id))) > 0) return false;
-      await delay(25);
-    }
-    await write();
-    return true;
   };
 
   const attach = (input: AttachmentRequest, opts: AttachOptions = {}): Promise<AttachResult> =>
@@ -405,12 +356,4 @@ export function callbackUrlNotSignable(field: string, index?: number): AppError 
       'set WEBHOOK_SECRET, or leave callback_url out and subscribe with POST /v1/webhooks',
     { httpStatus: 422, details: { field, ...(index === undefined ? {} : { index }) } },
   );
-}
-
-const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
-
-function assertIdempotencyKey(key: string): void {
-  if (!IDEMPOTENCY_KEY_RE.test(key)) {
-    throw new ValidationError('Idempotency-Key must be 1–255 printable ASCII characters', { field: 'Idempotency-Key' }, 'INVALID_IDEMPOTENCY_KEY');
-  }
 }
