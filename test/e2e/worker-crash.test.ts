@@ -3,10 +3,9 @@
  * BullMQ's stalled-job recovery and every attachment ends succeeded, with no duplicate NIC and no orphan port.
  * The worker runs as a real child process (`node --import tsx src/main.ts worker`) configured by env vars.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import { spawnWorkerProcess, startTestWorkers, type TestWorkers, type WorkerProcess } from '../helpers/workers.js';
+import { childWorkerSuite } from '../helpers/child-workers.js';
 import { waitUntil } from '../../src/lib/wait.js';
 import type { ServerDetail } from '../../src/cloud/types.js';
 
@@ -20,31 +19,18 @@ const CHILD_ENV = {
 };
 
 describe('worker process crash (SIGKILL) and restart', () => {
-  let emu: TestEmulator;
-  let t: TestWorkers;
-  const children: WorkerProcess[] = [];
-
-  before(async () => {
-    // Non-zero timings so that stages are in flight when the worker dies.
-    emu = await startTestEmulator({ timings: { vpc_ready_ms: 0, subnet_ready_ms: 300, job_ms: { min: 300, max: 900 } }, faults: { latency_ms: 20 } });
-    t = await startTestWorkers({ emulator: emu, noWorkers: true });
-  });
-  after(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    await t?.stop();
-    await emu?.stop();
-  });
+  // Non-zero timings so that stages are in flight when the worker dies.
+  const suite = childWorkerSuite({ timings: { vpc_ready_ms: 0, subnet_ready_ms: 300, job_ms: { min: 300, max: 900 } }, faults: { latency_ms: 20 } });
 
   it('finishes every attachment after the worker is killed and started again, with no duplicate NIC or orphan port', async () => {
+    const { emu, t } = suite;
     const first = await emu.control.createServer();
     const vpcId = first.metadata.vpc_id as string;
     const servers: ServerDetail[] = [first];
     for (let i = 1; i < 4; i += 1) servers.push(await emu.control.createServer({ vpc_id: vpcId }));
     const requests = Array.from({ length: 12 }, (_, i) => ({ server_id: (servers[i % 4] as ServerDetail).id, subnet: { name: 'sn-crash', cidr: '192.168.70.0/24' } }));
 
-    const worker = spawnWorkerProcess({ emulator: emu, prefix: t.prefix, env: CHILD_ENV });
-    children.push(worker);
+    const worker = suite.spawn({ env: CHILD_ENV });
     const ids = await t.submit(requests);
 
     // Kill it while work is in flight: some attachments past the subnet stage, not all of them done.
@@ -63,8 +49,7 @@ describe('worker process crash (SIGKILL) and restart', () => {
     const unfinished = (await t.store.getMany(ids)).filter((r) => r && r.status !== 'succeeded').length;
     assert.ok(unfinished > 0, 'the kill happened mid-run');
 
-    const again = spawnWorkerProcess({ emulator: emu, prefix: t.prefix, env: CHILD_ENV });
-    children.push(again);
+    const again = suite.spawn({ env: CHILD_ENV });
     const records = await t.waitForAllTerminal(ids, 60_000);
     for (const r of records) assert.equal(r.status, 'succeeded', `${r.id}: ${JSON.stringify(r.error)}`);
 

@@ -3,10 +3,9 @@
  * the bound and exits 0 (nothing is lost: what is left is finished by another worker); a second signal exits
  * at once; bad configuration exits 78 with the message alone; an unreachable Redis gives one clear message.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
-import { spawnWorkerProcess, startTestWorkers, type TestWorkers, type WorkerProcess } from '../helpers/workers.js';
+import { childWorkerSuite } from '../helpers/child-workers.js';
 import { freePort } from '../helpers/redis.js';
 import { waitUntil } from '../../src/lib/wait.js';
 import { startWorkflowWorkers } from '../../src/queues/workers.js';
@@ -15,25 +14,12 @@ import { silentLogger } from '../../src/lib/logger.js';
 const SHUTDOWN_BOUND_MS = 3000;
 
 describe('worker process: signals and start-up errors', () => {
-  let emu: TestEmulator;
-  let t: TestWorkers;
-  const children: WorkerProcess[] = [];
-
-  before(async () => {
-    emu = await startTestEmulator({ timings: { vpc_ready_ms: 0, subnet_ready_ms: 0, job_ms: { min: 400, max: 800 } }, faults: { latency_ms: 50 } });
-    t = await startTestWorkers({ emulator: emu, noWorkers: true });
-  });
-  after(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    await t?.stop();
-    await emu?.stop();
-  });
+  const suite = childWorkerSuite({ timings: { vpc_ready_ms: 0, subnet_ready_ms: 0, job_ms: { min: 400, max: 800 } }, faults: { latency_ms: 50 } });
 
   it('exits 0 within the bound on SIGTERM while stages run, and loses nothing', async () => {
+    const { emu, t } = suite;
     const server = await emu.control.createServer();
-    const worker = spawnWorkerProcess({ emulator: emu, prefix: t.prefix, env: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_BOUND_MS) } });
-    children.push(worker);
+    const worker = suite.spawn({ env: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_BOUND_MS) } });
     const ids = await t.submit(Array.from({ length: 4 }, () => ({ server_id: server.id })));
     await waitUntil(async () => ((await t.store.getMany(ids)).some((r) => r?.status === 'running') ? true : undefined), {
       timeoutMs: 30_000,
@@ -61,9 +47,9 @@ describe('worker process: signals and start-up errors', () => {
   });
 
   it('exits at once on a second signal, without waiting for the running stage', async () => {
+    const { emu, t } = suite;
     const server = await emu.control.createServer();
-    const worker = spawnWorkerProcess({ emulator: emu, prefix: t.prefix, env: { SHUTDOWN_TIMEOUT_MS: '60000' } });
-    children.push(worker);
+    const worker = suite.spawn({ env: { SHUTDOWN_TIMEOUT_MS: '60000' } });
     // Every cloud call now takes 5 s: the network stage is in the middle of one when the signals come.
     await emu.control.configure({ faults: { latency_ms: 5000 } });
     try {
@@ -83,8 +69,7 @@ describe('worker process: signals and start-up errors', () => {
   });
 
   it('exits 78 with the configuration message alone on a bad setting', async () => {
-    const worker = spawnWorkerProcess({ emulator: emu, prefix: t.prefix, env: { STAGE_ATTEMPTS: 'many' } });
-    children.push(worker);
+    const worker = suite.spawn({ env: { STAGE_ATTEMPTS: 'many' } });
     const exit = await worker.exited;
     assert.equal(exit.code, 78);
     assert.match(worker.output(), /STAGE_ATTEMPTS \(workflow\.stageAttempts\)/);
@@ -93,8 +78,7 @@ describe('worker process: signals and start-up errors', () => {
 
   it('says once how to get a Redis when none answers, and exits 1', async () => {
     const port = await freePort();
-    const worker = spawnWorkerProcess({ emulator: emu, prefix: t.prefix, redisUrl: `redis://127.0.0.1:${port}` });
-    children.push(worker);
+    const worker = suite.spawn({ redisUrl: `redis://127.0.0.1:${port}` });
     const exit = await worker.exited;
     assert.equal(exit.code, 1);
     const out = worker.output();
