@@ -7,9 +7,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { UnrecoverableError, Worker } from 'bullmq';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
+import { runBareJob } from '../../helpers/bare-job.js';
 import { waitUntil } from '../../../src/lib/wait.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { systemClock } from '../../../src/lib/clock.js';
@@ -129,21 +129,7 @@ describe('reconciler: lost cleanups, one sweep branch by branch', () => {
   /** Runs the cleanup job of `id` through a bare worker (not the cleanup worker): completed, or failed for good. */
   const runCleanupJobWith = async (id: string, outcome: 'complete' | 'fail'): Promise<void> => {
     await w.queues.enqueueCleanup(id);
-    const connection = w.redis.duplicate();
-    const bare = new Worker(
-      CLEANUP_QUEUE,
-      async () => {
-        if (outcome === 'fail') throw new UnrecoverableError('job stalled more than allowable limit');
-      },
-      { connection, prefix: w.prefix },
-    );
-    try {
-      const want = outcome === 'complete' ? 'completed' : 'failed';
-      await waitUntil(async () => ((await cleanupState(w, id)) === want ? true : undefined), { timeoutMs: 10_000, what: `the cleanup job ${want}` });
-    } finally {
-      await bare.close();
-      await connection.quit();
-    }
+    await runBareJob(w, CLEANUP_QUEUE, cleanupJobId(id), outcome, 'job stalled more than allowable limit');
   };
 
   before(async () => {

@@ -6,9 +6,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { UnrecoverableError, Worker } from 'bullmq';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
+import { runBareJob } from '../../helpers/bare-job.js';
 import { waitUntil } from '../../../src/lib/wait.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { systemClock } from '../../../src/lib/clock.js';
@@ -130,21 +130,7 @@ describe('reconciler: one sweep, branch by branch', () => {
   /** Runs one job of `stage` through a bare worker (no failure net): completed, or failed for good. */
   const runJobWith = async (stage: StageName, id: string, outcome: 'complete' | 'fail'): Promise<void> => {
     await w.queues.enqueueStage(stage, id);
-    const connection = w.redis.duplicate();
-    const bare = new Worker(
-      stage,
-      async () => {
-        if (outcome === 'fail') throw new UnrecoverableError('the cloud kept failing');
-      },
-      { connection, prefix: w.prefix },
-    );
-    try {
-      const want = outcome === 'complete' ? 'completed' : 'failed';
-      await waitUntil(async () => ((await w.queues.queues[stage].getJobState(stageJobId(id, stage))) === want ? true : undefined), { timeoutMs: 10_000, what: `the ${stage} job ${want}` });
-    } finally {
-      await bare.close();
-      await connection.quit();
-    }
+    await runBareJob(w, stage, stageJobId(id, stage), outcome, 'the cloud kept failing');
   };
 
   before(async () => {
