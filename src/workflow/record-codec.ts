@@ -34,6 +34,8 @@ export const RECORD_FIELDS: Readonly<Record<keyof AttachmentRecord, FieldKind>> 
   finished_at: 'string',
   attach_requested_at: 'string',
   port_create_requested_at: 'string',
+  vpc_create_requested_at: 'string',
+  subnet_create_requested_at: 'string',
   ecs_job_submitted_at: 'string',
   poll_count: 'number',
   stages: 'json',

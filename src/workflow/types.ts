@@ -113,6 +113,14 @@ export interface AttachmentRecord {
    */
   port_create_requested_at?: string;
   /**
+   * Set by the network / subnet stage (awaited, inside the name lock) just before it posts CreateVpc /
+   * CreateSubnet: a later run that finds the network by name with its marker set knows the earlier create was
+   * its own (carried out, answer lost) and still records `created_vpc` / `created_subnet`, so cleanup (with
+   * cleanup.deleteNetworks) can undo it. Emptied when the cloud refused the create (nothing was made).
+   */
+  vpc_create_requested_at?: string;
+  subnet_create_requested_at?: string;
+  /**
    * Set by the attach stage just before it posts BatchAddServerNics: a re-run that finds it without an
    * ecs_job_id knows a post may have been carried out with its answer lost, and checks the port first. A
    * record with neither it nor an ecs_job_id has never posted, so the first run skips that check.

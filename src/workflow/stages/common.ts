@@ -15,6 +15,15 @@ export function requestIdOf(err: unknown): string | undefined {
   return isCloudError(err) ? err.requestId : undefined;
 }
 
+/**
+ * May a failed create have been carried out anyway? Yes when its answer was lost (timeout, cut connection, a
+ * malformed 2xx: `outcomeUnknown`), and for an error that is not a cloud answer at all; no for a cloud error
+ * response (the cloud refused before acting).
+ */
+export function mayHaveActed(err: unknown): boolean {
+  return isCloudError(err) ? err.outcomeUnknown : true;
+}
+
 /** The deterministic port name: the port stage finds its own port by it before creating one. */
 export function portName(attachmentId: string): string {
   return `nicattach-${attachmentId}`;

@@ -22,7 +22,7 @@ import type { StageDeps } from '../deps.js';
 import { terminal } from '../errors.js';
 import { failed, next, wait, type StageOutcome } from '../outcome.js';
 import type { AttachmentRecord } from '../types.js';
-import { cloudCodeOf, isNotFound, jittered, requestIdOf, sameCidr } from './common.js';
+import { cloudCodeOf, mayHaveActed, isNotFound, jittered, requestIdOf, sameCidr } from './common.js';
 
 export const ATTACH_ALLOWED_SERVER_STATES: readonly string[] = ['ACTIVE', 'SHUTOFF'];
 
@@ -109,16 +109,25 @@ async function findVpcByName(name: string, deps: StageDeps): Promise<Vpc | undef
 
 /** Find-or-create by name, under the per-name lock. */
 async function findOrCreateVpc(record: AttachmentRecord, spec: { name: string; cidr: string; description?: string }, deps: StageDeps): Promise<Resolved> {
-  const lock = await deps.locks.withLock(deps.keys.createLock('vpc', spec.name), deps.settings.lockTtlMs, async () => {
+  const lock = await deps.locks.withLock(deps.keys.createLock('vpc', spec.name), deps.settings.lockTtlMs, async (): Promise<Resolved> => {
     const found = await findVpcByName(spec.name, deps);
     if (found) {
-      await deps.store.patch(record.id, { vpc_id: found.id });
-      return { vpc: found, created: false };
+      // With the marker, an earlier run of this attachment posted CreateVpc under this same lock and lost the
+      // answer: the VPC found is the one it created.
+      const ours = Boolean(record.vpc_create_requested_at);
+      await deps.store.patch(record.id, { vpc_id: found.id, ...(ours ? { created_vpc: true } : {}) });
+      return { vpc: found, created: ours };
+    }
+    if (!(await deps.store.patch(record.id, { vpc_create_requested_at: new Date(deps.clock.now()).toISOString() }))) {
+      return { kind: 'stopped', reason: 'attachment ended before its VPC was created' };
     }
     let vpc: Vpc;
     try {
       vpc = await deps.cloud.createVpc({ name: spec.name, cidr: spec.cidr, ...(spec.description ? { description: spec.description } : {}) });
     } catch (err) {
+      // Refused by the cloud (nothing created): drop the marker, or a later run would claim a VPC that another
+      // attachment creates after this lock is released.
+      if (!mayHaveActed(err)) await deps.store.patch(record.id, { vpc_create_requested_at: '' });
       // VPC.0115: the name is taken — created outside this service's lock; use it.
       const taken = cloudCodeOf(err) === 'VPC.0115' ? await findVpcByName(spec.name, deps) : undefined;
       if (!taken) throw err;

@@ -7,7 +7,8 @@
  * Idempotency:  (VPC id, name, CIDR): find-before-create under the lock
  *               keys.createLock('subnet', `${vpcId}.${name}.${cidr}`), ListSubnets?vpc_id= (all pages),
  *               filtered by name and CIDR here. A CreateSubnet whose answer was lost (outcomeUnknown) is
- *               retried by BullMQ and then FOUND by the lookup, not created twice.
+ *               retried by BullMQ and then FOUND by the lookup, not created twice; the marker
+ *               `subnet_create_requested_at`, written before the POST, tells that run the subnet is its own.
  * Undone by:    cleanup deletes a subnet this attachment created when cleanupDeleteNetworks is on and no
  *               port is left in it.
  * Terminal:     SUBNET_NOT_FOUND (a given id or the recorded one is gone); SUBNET_NOT_IN_VPC (a given id in
@@ -26,7 +27,7 @@ import type { StageDeps } from '../deps.js';
 import { terminal } from '../errors.js';
 import { failed, next, wait, type StageOutcome } from '../outcome.js';
 import type { AttachmentRecord, SubnetSpec } from '../types.js';
-import { cloudCodeOf, isNotFound, jittered, requestIdOf, sameCidr } from './common.js';
+import { cloudCodeOf, mayHaveActed, isNotFound, jittered, requestIdOf, sameCidr } from './common.js';
 
 type NamedSubnetSpec = Exclude<SubnetSpec, { id: string }>;
 type Resolved = { subnet: Subnet } | StageOutcome;
@@ -74,13 +75,22 @@ async function findOrCreateSubnet(record: AttachmentRecord, vpcId: string, spec:
   const lock = await deps.locks.withLock(deps.keys.createLock('subnet', subnetLockKey(vpcId, spec)), deps.settings.lockTtlMs, async (): Promise<Resolved> => {
     const found = await findSubnet(vpcId, spec, deps);
     if (found) {
-      await deps.store.patch(record.id, { subnet_id: found.id, neutron_subnet_id: found.neutron_subnet_id });
+      // With the marker, an earlier run of this attachment posted CreateSubnet under this same lock and lost
+      // the answer: the subnet found is the one it created.
+      const ours = Boolean(record.subnet_create_requested_at);
+      await deps.store.patch(record.id, { subnet_id: found.id, neutron_subnet_id: found.neutron_subnet_id, ...(ours ? { created_subnet: true } : {}) });
       return { subnet: found };
+    }
+    if (!(await deps.store.patch(record.id, { subnet_create_requested_at: new Date(deps.clock.now()).toISOString() }))) {
+      return { kind: 'stopped', reason: 'attachment ended before its subnet was created' };
     }
     let subnet: Subnet;
     try {
       subnet = await deps.cloud.createSubnet(createSubnetOption(spec, vpcId));
     } catch (err) {
+      // Refused by the cloud (nothing created): drop the marker, or a later run would claim a subnet that
+      // another attachment creates after this lock is released.
+      if (!mayHaveActed(err)) await deps.store.patch(record.id, { subnet_create_requested_at: '' });
       if (cloudCodeOf(err) === 'VPC.0204') {
         return failed(
           terminal('SUBNET_CONFLICT', `subnet CIDR ${spec.cidr} overlaps another subnet of VPC ${vpcId} (and no subnet named "${spec.name}" with that CIDR exists)`, {

@@ -137,6 +137,10 @@ describe('attach workflow: exactly-once effects', () => {
       const state = await emu.control.state();
       assert.equal(state.subnets.filter((s) => s.name === 'sn-lost').length, 1);
       assert.equal((state.calls.CreateSubnet ?? 0) - (before.CreateSubnet ?? 0), 1, 'CreateSubnet not repeated');
+      // The attachment whose CreateSubnet answer was lost still knows it created the subnet (its marker), so a
+      // cleanup with cleanup.deleteNetworks could undo it; the others found it.
+      assert.equal(records.filter((r) => r.created_subnet).length, 1, 'one attachment created it');
+      assert.equal(records.filter((r) => r.subnet_create_requested_at).length, 1, 'one attachment posted CreateSubnet');
       assert.equal((state.calls.CreatePort ?? 0) - (before.CreatePort ?? 0), 4, 'one CreatePort per attachment');
       for (const r of records) assert.equal(state.ports.filter((p) => p.name === `nicattach-${r.id}`).length, 1);
     });
