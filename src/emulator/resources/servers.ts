@@ -128,6 +128,13 @@ export function freeNics(ctx: EmulatorContext, s: ServerModel): number {
   return Math.max(0, s.maxNics - attachedPorts(ctx, s).length);
 }
 
+/** A server's NICs and its free NIC slots (both interface listings answer with them). */
+function nicSlots(ctx: EmulatorContext, serverId: string): { ports: PortModel[]; freeNic: number } {
+  const s = findServer(ctx, serverId);
+  const ports = attachedPorts(ctx, s);
+  return { ports, freeNic: Math.max(0, s.maxNics - ports.length) };
+}
+
 export const serverRoutes: RouteDef[] = [
   {
     op: 'ShowServer',
@@ -144,10 +151,9 @@ export const serverRoutes: RouteDef[] = [
     service: 'ecs',
     status: 200,
     handler: (ctx, req) => {
-      const s = findServer(ctx, req.params.server_id ?? '');
-      const ports = attachedPorts(ctx, s);
+      const { ports, freeNic } = nicSlots(ctx, req.params.server_id ?? '');
       return {
-        attachableQuantity: { free_nic: Math.max(0, s.maxNics - ports.length) },
+        attachableQuantity: { free_nic: freeNic },
         interfaceAttachments: ports.map((p, i) => interfaceView(ctx, p, i)),
       };
     },
@@ -159,10 +165,9 @@ export const serverRoutes: RouteDef[] = [
     service: 'ecs',
     status: 200,
     handler: (ctx, req) => {
-      const s = findServer(ctx, req.params.server_id ?? '');
-      const ports = attachedPorts(ctx, s);
+      const { ports, freeNic } = nicSlots(ctx, req.params.server_id ?? '');
       return {
-        attachableQuantity: { free_efi_nic: 0, free_scsi: 59, free_blk: 23, free_disk: 23, free_nic: Math.max(0, s.maxNics - ports.length) },
+        attachableQuantity: { free_efi_nic: 0, free_scsi: 59, free_blk: 23, free_disk: 23, free_nic: freeNic },
         interfaceAttachments: ports.map((p, i) => ({ ...interfaceView(ctx, p, i), preserve_on_delete: !p.f.ecsCreated })),
       };
     },
