@@ -66,6 +66,26 @@ describe('attachment record store', () => {
     await assert.rejects(() => s1.patch(rec.id, { status: 'failed' }), /terminal status/);
   });
 
+  it('applies many fields and the cloud-call count in one write; the terminal status wins over one in the fields', async () => {
+    const rec = newAttachmentRecord({ server_id: 'srv-many' });
+    await s1.create(rec);
+    const fields = { status: 'running', stage: 'attach', vpc_id: 'v9', subnet_id: 's9', port_id: 'p9', created_port: true, poll_count: 2 } as const;
+    assert.equal(await s1.patch(rec.id, fields, { addCloudCalls: 4 }), true);
+    const patched = await s1.get(rec.id);
+    assert.deepEqual({ ...patched, updated_at: undefined }, { ...rec, ...fields, cloud_calls: 4, updated_at: undefined });
+    assert.ok(patched?.updated_at);
+    // A status among finish()'s fields cannot override the terminal one (the script writes it last).
+    assert.equal(await s1.finish(rec.id, { status: 'failed', fields: { status: 'running', nic_id: 'n9' }, addCloudCalls: 1 }), true);
+    const ended = await s1.get(rec.id);
+    assert.equal(ended?.status, 'failed');
+    assert.equal(ended?.nic_id, 'n9');
+    assert.equal(ended?.cloud_calls, 5);
+    assert.equal(await r1.zscore(keys.byStatus('failed'), rec.id) !== null, true);
+    assert.equal(await r1.zscore(keys.byStatus('running'), rec.id), null);
+    const event = (await events()).find((e) => e.type === 'attachment.failed' && (e.data as AttachmentRecord).id === rec.id);
+    assert.equal((event?.data as AttachmentRecord | undefined)?.status, 'failed');
+  });
+
   it('ends an attachment once: two racing finishes make one change and one event', async () => {
     const rec = newAttachmentRecord({ server_id: 'srv-race' });
     await s1.create(rec);
