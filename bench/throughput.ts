@@ -8,6 +8,10 @@
  *   baseline  a raw BullMQ chain of five queues with the same concurrency whose processors only make the
  *             minimal calls of the documented flow — CreatePort, BatchAddServerNics, ShowJob — with the same
  *             cloud client against the same emulator, and add the next job: no records, locks, leases or events.
+ *   same-calls the same raw chain making the pipeline's own cloud calls (also ShowServer and ListServerInterfaces
+ *             before the port, ListServerInterfaces after SUCCESS): not a target, it splits the pipeline's
+ *             cost into what its extra cloud calls cost and what its bookkeeping (records, leases, events)
+ *             costs — `same_calls_ratio` is the pipeline against it.
  *
  * One attachment per server (so the per-server lease never makes anyone wait: what is measured is cost, not
  * queueing). The emulator runs in its own process and is reset before each round; both sides use a private
@@ -161,9 +165,16 @@ interface BaseData {
   job_id?: string;
 }
 
-/** The bare chain: five raw BullMQ queues, only CreatePort, BatchAddServerNics and ShowJob. */
-async function runBaseline(em: ChildEmulator, redisUrl: string, targets: Target[], round_: string, config: Config): Promise<{ perS: number; calls: number }> {
+/**
+ * Which cloud calls the bare chain makes: `minimal` the documented flow's three (the issue's baseline);
+ * `pipeline` the pipeline's six, sent where the pipeline sends them (the two server reads together).
+ */
+type ChainCalls = 'minimal' | 'pipeline';
+
+/** The bare chain: five raw BullMQ queues making `calls`, adding the next job — nothing else. */
+async function runBaseline(em: ChildEmulator, redisUrl: string, targets: Target[], round_: string, config: Config, calls: ChainCalls = 'minimal'): Promise<{ perS: number; calls: number }> {
   const prefix = `{tb-${round_}}`;
+  const sameCalls = calls === 'pipeline';
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const cloud = createCloudClient(em.cloudOptions, { logger: silentLogger() });
   const jobOpts = { removeOnComplete: { age: 3_600, count: 1_000 }, removeOnFail: { age: 7 * 86_400, count: 10_000 }, attempts: 10, backoff: { type: 'fixed', delay: 50 } };
@@ -171,6 +182,7 @@ async function runBaseline(em: ChildEmulator, redisUrl: string, targets: Target[
   let done = 0;
   const processors: Record<Stage, (job: Job<BaseData>) => Promise<void>> = {
     network: async (job) => {
+      if (sameCalls) await Promise.all([cloud.showServer(job.data.server_id), cloud.listServerInterfaces(job.data.server_id)]);
       await queues.subnet.add('subnet', job.data, { jobId: `${job.id ?? ''}.s` });
     },
     subnet: async (job) => {
@@ -187,7 +199,10 @@ async function runBaseline(em: ChildEmulator, redisUrl: string, targets: Target[
     poll: async (job) => {
       for (;;) {
         const status = (await cloud.showJob(job.data.job_id as string)).status;
-        if (status === 'SUCCESS') return;
+        if (status === 'SUCCESS') {
+          if (sameCalls) await cloud.listServerInterfaces(job.data.server_id);
+          return;
+        }
         if (status === 'FAIL') throw new Error('ECS job failed');
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -224,49 +239,86 @@ export interface ThroughputResult {
   cloud_calls_per_attachment: number;
 }
 
-export async function benchThroughput(opts: { attachments: number; rounds: number; log: (line: string) => void }): Promise<ThroughputResult & { baseline_cloud_calls_per_attachment: number; rounds: Array<{ pipeline: number; baseline: number }> }> {
+type Variant = 'baseline' | 'same_calls' | 'pipeline';
+const VARIANTS: readonly Variant[] = ['baseline', 'same_calls', 'pipeline'];
+
+/** What one variant's round cost per attachment: CPU ms of this process, of the emulator, of Redis, and Redis commands. */
+interface RoundCost {
+  benchMs: number;
+  emulatorMs: number;
+  redisMs: number;
+  redisCommands: number;
+}
+
+export interface ThroughputDetails extends ThroughputResult {
+  baseline_cloud_calls_per_attachment: number;
+  /** The raw chain making the pipeline's own cloud calls (not a target: it shows what the bookkeeping costs). */
+  same_calls_baseline_per_s: number;
+  same_calls_ratio: number;
+  rounds: Array<Record<Variant, number>>;
+  /** Per attachment, median over the rounds. */
+  cost_per_attachment: Record<Variant, RoundCost>;
+}
+
+export async function benchThroughput(opts: { attachments: number; rounds: number; log: (line: string) => void }): Promise<ThroughputDetails> {
   const redis = await startRedis();
   const em = await startChildEmulator();
   const config = benchConfig(redis.url, 'unused');
   const stats = new Redis(redis.url);
+  const run = (variant: Variant, targets: Target[], round_: string): Promise<{ perS: number; calls: number }> =>
+    variant === 'pipeline'
+      ? runPipeline(em, redis.url, targets, round_)
+      : runBaseline(em, redis.url, targets, round_, config, variant === 'same_calls' ? 'pipeline' : 'minimal');
+  /** One round of a variant on fresh servers, with the CPU it cost (this process, the emulator, Redis). */
+  const measured = async (variant: Variant, round_: string): Promise<{ perS: number; calls: number; cost: RoundCost }> => {
+    const targets = await prepare(em, opts.attachments);
+    const before = { em: em.cpuSeconds(), cpu: process.cpuUsage(), redis: await redisWork(stats) };
+    const res = await run(variant, targets, round_);
+    const cpu = process.cpuUsage(before.cpu);
+    const redisUsed = (await redisWork(stats)).since(before.redis);
+    const n = opts.attachments;
+    return {
+      ...res,
+      cost: { benchMs: (cpu.user + cpu.system) / 1e3 / n, emulatorMs: ((em.cpuSeconds() - before.em) * 1e3) / n, redisMs: redisUsed.usec / 1e3 / n, redisCommands: redisUsed.calls / n },
+    };
+  };
   try {
     opts.log(`throughput: ${opts.attachments} attachments into an existing subnet, one per server, emulator with zero timings (own process), private redis-server`);
     // Warm-up (JIT, connections), not counted.
-    const warm = await prepare(em, 200);
-    await runBaseline(em, redis.url, warm, 'w', config);
-    await prepare(em, 200).then((t) => runPipeline(em, redis.url, t, 'w'));
-    const rounds: Array<{ pipeline: number; baseline: number }> = [];
-    let pipeCalls = 0;
-    let baseCalls = 0;
+    for (const variant of VARIANTS) await run(variant, await prepare(em, 200), `w${variant}`);
+    const rounds: Array<Record<Variant, number>> = [];
+    const costs: Record<Variant, RoundCost[]> = { baseline: [], same_calls: [], pipeline: [] };
+    const calls: Record<Variant, number> = { baseline: 0, same_calls: 0, pipeline: 0 };
     for (let r = 0; r < opts.rounds; r++) {
-      const tb = await prepare(em, opts.attachments);
-      const cpuB = [em.cpuSeconds(), process.cpuUsage(), await redisWork(stats)] as const;
-      const b = await runBaseline(em, redis.url, tb, `b${r}`, config);
-      const cpuB2 = [em.cpuSeconds() - cpuB[0], process.cpuUsage(cpuB[1]), (await redisWork(stats)).since(cpuB[2])] as const;
-      const tp = await prepare(em, opts.attachments);
-      const cpuP = [em.cpuSeconds(), process.cpuUsage(), await redisWork(stats)] as const;
-      const p = await runPipeline(em, redis.url, tp, `p${r}`);
-      const cpuP2 = [em.cpuSeconds() - cpuP[0], process.cpuUsage(cpuP[1]), (await redisWork(stats)).since(cpuP[2])] as const;
-      const secs = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e6).toFixed(1);
-      const per = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1e3 / opts.attachments).toFixed(2);
-      opts.log(`    CPU s: baseline emulator ${cpuB2[0].toFixed(1)} bench ${secs(cpuB2[1])}; pipeline emulator ${cpuP2[0].toFixed(1)} bench ${secs(cpuP2[1])}`);
-      opts.log(
-        `    per attachment: bench CPU ms baseline ${per(cpuB2[1])} pipeline ${per(cpuP2[1])}; Redis commands baseline ${(cpuB2[2].calls / opts.attachments).toFixed(0)} pipeline ${(cpuP2[2].calls / opts.attachments).toFixed(0)} (Redis CPU ms ${(cpuB2[2].usec / 1e3 / opts.attachments).toFixed(2)} / ${(cpuP2[2].usec / 1e3 / opts.attachments).toFixed(2)})`,
-      );
-      rounds.push({ pipeline: p.perS, baseline: b.perS });
-      pipeCalls = p.calls;
-      baseCalls = b.calls;
-      opts.log(`  round ${r + 1}: pipeline ${p.perS.toFixed(0)}/s (${p.calls.toFixed(1)} calls each), baseline ${b.perS.toFixed(0)}/s (${b.calls.toFixed(1)} calls each)`);
+      const perS = {} as Record<Variant, number>;
+      for (const variant of VARIANTS) {
+        const res = await measured(variant, `${variant[0] ?? ''}${r}`);
+        perS[variant] = res.perS;
+        calls[variant] = res.calls;
+        costs[variant].push(res.cost);
+        const c = res.cost;
+        opts.log(
+          `    ${variant.padEnd(10)} ${res.perS.toFixed(0).padStart(4)}/s, ${res.calls.toFixed(1)} calls; per attachment CPU ms: this process ${c.benchMs.toFixed(2)}, emulator ${c.emulatorMs.toFixed(2)}, Redis ${c.redisMs.toFixed(2)} (${c.redisCommands.toFixed(0)} commands)`,
+        );
+      }
+      rounds.push(perS);
+      opts.log(`  round ${r + 1}: pipeline/baseline ${(perS.pipeline / perS.baseline).toFixed(2)}, pipeline/same-calls ${(perS.pipeline / perS.same_calls).toFixed(2)}`);
     }
-    const pipeline = median(rounds.map((x) => x.pipeline));
-    const baseline = median(rounds.map((x) => x.baseline));
+    const med = (v: Variant): number => median(rounds.map((x) => x[v]));
+    const medCost = (v: Variant): RoundCost => {
+      const of = (k: keyof RoundCost): number => round(median(costs[v].map((c) => c[k])), 2);
+      return { benchMs: of('benchMs'), emulatorMs: of('emulatorMs'), redisMs: of('redisMs'), redisCommands: round(median(costs[v].map((c) => c.redisCommands)), 0) };
+    };
     return {
-      attachments_per_s: round(pipeline, 1),
-      baseline_per_s: round(baseline, 1),
-      ratio: round(pipeline / baseline, 2),
-      cloud_calls_per_attachment: round(pipeCalls, 2),
-      baseline_cloud_calls_per_attachment: round(baseCalls, 2),
-      rounds: rounds.map((x) => ({ pipeline: round(x.pipeline, 1), baseline: round(x.baseline, 1) })),
+      attachments_per_s: round(med('pipeline'), 1),
+      baseline_per_s: round(med('baseline'), 1),
+      ratio: round(med('pipeline') / med('baseline'), 2),
+      cloud_calls_per_attachment: round(calls.pipeline, 2),
+      baseline_cloud_calls_per_attachment: round(calls.baseline, 2),
+      same_calls_baseline_per_s: round(med('same_calls'), 1),
+      same_calls_ratio: round(med('pipeline') / med('same_calls'), 2),
+      rounds: rounds.map((x) => ({ baseline: round(x.baseline, 1), same_calls: round(x.same_calls, 1), pipeline: round(x.pipeline, 1) })),
+      cost_per_attachment: { baseline: medCost('baseline'), same_calls: medCost('same_calls'), pipeline: medCost('pipeline') },
     };
   } finally {
     stats.disconnect();
@@ -278,5 +330,6 @@ export async function benchThroughput(opts: { attachments: number; rounds: numbe
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
   const result = await benchThroughput({ attachments: arg('attachments', 1000), rounds: arg('rounds', 3), log: (l) => console.log(l) });
   console.log(`  pipeline ${result.attachments_per_s}/s vs baseline ${result.baseline_per_s}/s: ratio ${result.ratio} (target ≥ 0.6); ${result.cloud_calls_per_attachment} cloud calls per attachment`);
+  console.log(`  pipeline vs the chain making the same ${result.cloud_calls_per_attachment} calls (${result.same_calls_baseline_per_s}/s): ${result.same_calls_ratio} — the bookkeeping's share`);
   console.log(`  written to ${writeResult(resultName('throughput'), { throughput: result, measured_at: new Date().toISOString() })}`);
 }
