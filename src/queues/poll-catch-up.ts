@@ -1,18 +1,19 @@
 /**
  * When the poll schedule first learns (the MIN_SAMPLES-th ECS job duration is recorded), first polls that
  * were scheduled before, on the cold guess (80 % of `pollInitialExpectedMs`), are moved to where the learned
- * schedule puts them (`firstPollDelay` of the learned durations, from the time the job was submitted) when
- * that is earlier — now, if that time has passed.
+ * schedule puts them (`firstPollDelay` of the learned durations, from the time the job was submitted) — now,
+ * if that time has passed.
  *
  * Why (issue 7): with a fresh key prefix the schedule knows nothing, so every attachment that reaches the
- * poll stage before the first MIN_SAMPLES jobs have ended waits the full cold guess (4 s by default), even
- * once the first answers show that jobs take far less. A wave of attachments after a deploy, or every round
- * of bench/throughput.ts, then ends ~4 s late; the learned schedule would have polled them long before.
+ * poll stage before the first MIN_SAMPLES jobs have ended is polled at the cold guess (4 s by default). When
+ * jobs take far less, a wave of attachments after a deploy, or every round of bench/throughput.ts, would end
+ * ~4 s late: their first polls move earlier. When jobs take far longer (bench/polling.ts: 8 s), a first poll
+ * at 4 s only finds the job running — a call spent for nothing: it moves later, to where the learned
+ * schedule would have made it.
  *
  * Only first polls are moved (delayed poll jobs that never ran: later polls were already placed by a schedule
- * that had samples, or by the cold steps that follow the first guess), only ever earlier, and each at most
- * once (one catch-up per key prefix: the transition to MIN_SAMPLES samples happens once — exactly one LPUSH
- * sees that length). Moving a poll is harmless: the poll stage only reads (ShowJob); a job found still
+ * that had samples, or by the cold steps that follow the first guess), and each at most once (one catch-up
+ * per key prefix: the transition to MIN_SAMPLES samples happens once — exactly one LPUSH sees that length). Moving a poll is harmless: the poll stage only reads (ShowJob); a job found still
  * running is scheduled again as usual. A job that starts meanwhile is left alone (promote/changeDelay refuse
  * a job that is no longer delayed). Errors are logged, never thrown: the polls then just run as planned.
  */
@@ -25,7 +26,7 @@ import type { StageJobData } from './names.js';
 
 /** Delayed poll jobs read per page. */
 const PAGE = 500;
-/** A first poll moves only when the learned time is at least this much earlier (not worth a write otherwise). */
+/** A first poll moves only when the learned time is at least this far from the planned one (not worth a write otherwise). */
 const MIN_GAIN_MS = 100;
 
 export interface PollCatchUpDeps {
@@ -36,7 +37,7 @@ export interface PollCatchUpDeps {
   logger: Logger;
 }
 
-/** Moves the first polls that the learned schedule would have made earlier; resolves with how many moved. */
+/** Moves the first polls to where the learned schedule would have made them; resolves with how many moved. */
 export async function catchUpFirstPolls(deps: PollCatchUpDeps): Promise<number> {
   const learned = await deps.jobDurations.recent();
   const delay = firstPollDelay(learned, deps.settings);
@@ -46,7 +47,7 @@ export async function catchUpFirstPolls(deps: PollCatchUpDeps): Promise<number> 
     for (const job of page) if (!job.processedOn && job.attemptsMade === 0) firstPolls.push(job);
     if (page.length < PAGE) break;
   }
-  const due = firstPolls.filter((job) => job.timestamp + (job.delay ?? 0) - (job.timestamp + delay) >= MIN_GAIN_MS);
+  const due = firstPolls.filter((job) => Math.abs((job.delay ?? 0) - delay) >= MIN_GAIN_MS);
   let moved = 0;
   const move = async (job: Job<StageJobData>): Promise<void> => {
     const wait = job.timestamp + delay - deps.clock.now();
@@ -60,6 +61,6 @@ export async function catchUpFirstPolls(deps: PollCatchUpDeps): Promise<number> 
   };
   // A page at a time, concurrently within it (the commands go out back to back on one connection).
   for (let i = 0; i < due.length; i += PAGE) await Promise.all(due.slice(i, i + PAGE).map(move));
-  deps.logger.info({ moved, first_polls: firstPolls.length, first_poll_delay_ms: delay, samples: learned.length }, 'poll schedule learned: earlier first polls brought forward');
+  deps.logger.info({ moved, first_polls: firstPolls.length, first_poll_delay_ms: delay, samples: learned.length }, 'poll schedule learned: first polls planned on the cold guess moved to the learned schedule');
   return moved;
 }

@@ -1,8 +1,8 @@
 /**
  * The poll schedule's first lesson: the job-durations list calls onLearned exactly once, when it reaches
  * MIN_SAMPLES samples (and a cold list is never served from the cache); then first polls planned on the cold
- * guess are brought forward to where the learned schedule puts them — due ones now, others to their learned
- * time — and first polls already due sooner are left alone.
+ * guess are moved to where the learned schedule puts them — due ones now, others to their learned time, later
+ * ones earlier and earlier ones later — and first polls already close to it are left alone.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,10 +14,10 @@ import { silentLogger } from '../../../src/lib/logger.js';
 import { catchUpFirstPolls } from '../../../src/queues/poll-catch-up.js';
 import { stageJobId, type StageJobData } from '../../../src/queues/names.js';
 import { createJobDurations } from '../../../src/workflow/job-durations.js';
-import { MIN_SAMPLES } from '../../../src/workflow/poll-schedule.js';
+import { firstPollDelay, MIN_SAMPLES } from '../../../src/workflow/poll-schedule.js';
 import { systemClock } from '../../../src/lib/clock.js';
 
-describe('first polls brought forward when the poll schedule learns', () => {
+describe('first polls moved to the learned schedule when the poll schedule learns', () => {
   const prefix = freshPrefix('catchup');
   const settings = loadConfig({ env: { APP_ENV: 'test' }, overrides: { workflow: { pollInitialExpectedMs: 20_000, pollMinDelayMs: 50 } } }).workflow;
   let redis: Redis;
@@ -27,6 +27,12 @@ describe('first polls brought forward when the poll schedule learns', () => {
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
     queue = new Queue<StageJobData>('poll', { connection: redis, prefix });
   });
+  /** When a delayed job is due: its score in the delayed set (BullMQ keeps the due time there; `delay` is relative to the last change). */
+  const dueAt = async (jobId: string): Promise<number> => {
+    const score = Number(await redis.zscore(`${prefix}:poll:delayed`, jobId));
+    return Math.floor(score / 0x1000);
+  };
+
   after(async () => {
     await queue?.close();
     await dropPrefix(TEST_REDIS_URL, prefix);
@@ -47,28 +53,30 @@ describe('first polls brought forward when the poll schedule learns', () => {
     assert.equal((await durations.recent()).length, MIN_SAMPLES, 'a warm read is cached');
   });
 
-  it('moves cold-planned first polls to the learned time, and leaves sooner ones alone', async () => {
+  it('moves cold-planned first polls to the learned time, later or earlier, and leaves close ones alone', async () => {
     // Planned on the cold guess: 16 s after submission (80 % of 20 s).
     const cold = await Promise.all(['a', 'b'].map((id) => queue.add('poll', { attachment_id: id }, { jobId: stageJobId(id, 'poll'), delay: 16_000 })));
-    // Planned sooner than the learned first poll would be: untouched.
+    // Planned far sooner than the learned first poll: it would only find the job running, so it moves later.
     const soon = await queue.add('poll', { attachment_id: 'c' }, { jobId: stageJobId('c', 'poll'), delay: 30 });
     // Learned: jobs take 2 s, so the first poll is about 2 s after submission (and not due yet).
     const samples = Array.from({ length: MIN_SAMPLES }, () => 2_000);
+    const learnedDelay = firstPollDelay(samples, settings);
+    // Planned within MIN_GAIN_MS of that: not worth a write.
+    const close = await queue.add('poll', { attachment_id: 'd' }, { jobId: stageJobId('d', 'poll'), delay: learnedDelay + 50 });
     const moved = await catchUpFirstPolls({ queue, jobDurations: { recent: async () => samples }, settings, clock: systemClock, logger: silentLogger() });
-    assert.equal(moved, 2);
-    for (const job of cold) {
+    assert.equal(moved, 3);
+    for (const job of [...cold, soon]) {
       const fresh = await queue.getJob(job.id as string);
       assert.equal(await fresh?.getState(), 'delayed');
-      const due = (fresh?.timestamp ?? 0) + (fresh?.delay ?? 0);
-      assert.ok(due - job.timestamp < 5_000, `${job.id}: due ${due - job.timestamp} ms after submission`);
+      const due = await dueAt(job.id as string);
+      assert.ok(Math.abs(due - (job.timestamp + learnedDelay)) < 500, `${job.id}: due ${due - job.timestamp} ms after submission, learned ${learnedDelay}`);
     }
-    const untouched = await queue.getJob(soon.id as string);
-    assert.equal(untouched?.delay, 30);
+    assert.equal((await queue.getJob(close.id as string))?.delay, learnedDelay + 50);
 
     // Learned: jobs end at once (first poll pollMinDelayMs after submission); a second later that is past: promoted.
     const quick = Array.from({ length: MIN_SAMPLES }, () => 0);
     const later = { now: () => Date.now() + 1_000 };
-    assert.equal(await catchUpFirstPolls({ queue, jobDurations: { recent: async () => quick }, settings, clock: later, logger: silentLogger() }), 2);
+    assert.equal(await catchUpFirstPolls({ queue, jobDurations: { recent: async () => quick }, settings, clock: later, logger: silentLogger() }), 4);
     for (const job of cold) assert.equal(await (await queue.getJob(job.id as string))?.getState(), 'waiting');
   });
 });

@@ -62,11 +62,11 @@ describe('poll schedule', () => {
     assert.equal(hazard({ sorted: xs, bandwidth: 5 }, 41), Number.POSITIVE_INFINITY, 'nothing left running');
   });
 
-  it('with few samples polls first at 80 % of the expected duration, then in steps of 30 % of it', () => {
+  it('with few samples polls first at 80 % of the expected duration, then in steps of twice the target lag', () => {
     assert.equal(firstPollDelay([], settings), 4_000);
     assert.equal(firstPollDelay(Array(MIN_SAMPLES - 1).fill(1_000), settings), 4_000);
-    assert.equal(nextPollDelay(4_000, [], settings), 1_500);
-    assert.equal(nextPollDelay(20_000, [], settings), 2_000, '10 % of the elapsed time when that is longer');
+    assert.equal(nextPollDelay(4_000, [], settings), 2 * settings.pollTargetLagMs);
+    assert.equal(nextPollDelay(30_000, [], settings), 3_000, '10 % of the elapsed time when that is longer');
   });
 
   it('never goes below the minimum nor above the maximum delay', () => {
