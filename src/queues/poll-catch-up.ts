@@ -13,8 +13,10 @@
  *
  * Only first polls are moved (delayed poll jobs that never ran: later polls were already placed by a schedule
  * that had samples, or by the cold steps that follow the first guess), and each at most once (one catch-up
- * per key prefix: the transition to MIN_SAMPLES samples happens once — exactly one LPUSH sees that length). Moving a poll is harmless: the poll stage only reads (ShowJob); a job found still
- * running is scheduled again as usual. A job that starts meanwhile is left alone (promote/changeDelay refuse
+ * per key prefix: the transition to MIN_SAMPLES samples happens once — exactly one LPUSH sees that length).
+ * Moving a poll is harmless: the poll stage only reads (ShowJob); a job found still running is scheduled
+ * again as usual. A poll moves later by at most half the server lease's TTL: the attach stage took the lease
+ * for the TTL past the planned first poll, and the poll renews it, so it must come well before it lapses. A job that starts meanwhile is left alone (promote/changeDelay refuse
  * a job that is no longer delayed). Errors are logged, never thrown: the polls then just run as planned.
  */
 import type { Job, Queue } from 'bullmq';
@@ -47,10 +49,12 @@ export async function catchUpFirstPolls(deps: PollCatchUpDeps): Promise<number> 
     for (const job of page) if (!job.processedOn && job.attemptsMade === 0) firstPolls.push(job);
     if (page.length < PAGE) break;
   }
-  const due = firstPolls.filter((job) => Math.abs((job.delay ?? 0) - delay) >= MIN_GAIN_MS);
+  /** The learned first-poll delay for a job planned `planned` ms after its submission, later by at most half the lease TTL. */
+  const learnedFor = (planned: number): number => Math.min(delay, planned + deps.settings.serverLeaseTtlMs / 2);
+  const due = firstPolls.filter((job) => Math.abs((job.delay ?? 0) - learnedFor(job.delay ?? 0)) >= MIN_GAIN_MS);
   let moved = 0;
   const move = async (job: Job<StageJobData>): Promise<void> => {
-    const wait = job.timestamp + delay - deps.clock.now();
+    const wait = job.timestamp + learnedFor(job.delay ?? 0) - deps.clock.now();
     try {
       if (wait <= 0) await job.promote();
       else await job.changeDelay(wait);

@@ -79,4 +79,14 @@ describe('first polls moved to the learned schedule when the poll schedule learn
     assert.equal(await catchUpFirstPolls({ queue, jobDurations: { recent: async () => quick }, settings, clock: later, logger: silentLogger() }), 4);
     for (const job of cold) assert.equal(await (await queue.getJob(job.id as string))?.getState(), 'waiting');
   });
+
+  it('moves a first poll later by at most half the server lease TTL (the poll renews the lease before it lapses)', async () => {
+    const short = { ...settings, serverLeaseTtlMs: 1_000 };
+    const job = await queue.add('poll', { attachment_id: 'e' }, { jobId: stageJobId('e', 'poll'), delay: 30 });
+    const samples = Array.from({ length: MIN_SAMPLES }, () => 2_000);
+    assert.ok(firstPollDelay(samples, short) > 30 + 500 + 100, 'the learned first poll is further off than the cap');
+    assert.equal(await catchUpFirstPolls({ queue, jobDurations: { recent: async () => samples }, settings: short, clock: systemClock, logger: silentLogger() }), 1);
+    const due = await dueAt(job.id as string);
+    assert.ok(Math.abs(due - (job.timestamp + 30 + 500)) < 100, `due ${due - job.timestamp} ms after submission, cap 530`);
+  });
 });
