@@ -14,8 +14,20 @@ import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import type { JobDurations } from './deps.js';
 import { MIN_SAMPLES } from './poll-schedule.js';
+import { redisScript } from './redis-script.js';
 
 export const JOB_DURATION_SAMPLES = 200;
+
+/**
+ * Adds a sample and caps the list, answering the new length before the cap. One command instead of
+ * MULTI/LPUSH/LTRIM/EXEC (four on the connection, for every attachment that succeeds).
+ * KEYS: 1 list. ARGV: 1 sample, 2 cap.
+ */
+const RECORD_SCRIPT = redisScript(`
+local n = redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+return n
+`);
 
 export interface JobDurationSettings {
   key: string;
@@ -34,8 +46,8 @@ export function createJobDurations(settings: JobDurationSettings, deps: { redis:
     async record(ms) {
       if (!Number.isFinite(ms) || ms < 0) return;
       // A warm cache is kept (the distribution barely moves with one sample); a cold one is never cached.
-      const res = await deps.redis.multi().lpush(settings.key, String(Math.round(ms))).ltrim(settings.key, 0, cap - 1).exec();
-      if (settings.onLearned && Number(res?.[0]?.[1]) === MIN_SAMPLES) settings.onLearned();
+      const length = Number(await RECORD_SCRIPT.run(deps.redis, [settings.key], [Math.round(ms), cap]));
+      if (settings.onLearned && length === MIN_SAMPLES) settings.onLearned();
     },
     async recent() {
       const now = clock.now();

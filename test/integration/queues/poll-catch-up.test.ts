@@ -53,6 +53,16 @@ describe('first polls moved to the learned schedule when the poll schedule learn
     assert.equal((await durations.recent()).length, MIN_SAMPLES, 'a warm read is cached');
   });
 
+  it('job durations: the list keeps the newest `cap` samples', async () => {
+    const key = `${prefix}:capped`;
+    const durations = createJobDurations({ key, cap: MIN_SAMPLES + 2, cacheMs: 0 }, { redis });
+    for (let i = 1; i <= MIN_SAMPLES + 5; i++) await durations.record(i * 100);
+    assert.deepEqual(await redis.lrange(key, 0, -1), Array.from({ length: MIN_SAMPLES + 2 }, (_, i) => String((MIN_SAMPLES + 5 - i) * 100)));
+    await durations.record(-1);
+    await durations.record(Number.NaN);
+    assert.equal(await redis.llen(key), MIN_SAMPLES + 2, 'a negative or non-finite duration is not a sample');
+  });
+
   it('moves cold-planned first polls to the learned time, later or earlier, and leaves close ones alone', async () => {
     // Planned on the cold guess: 16 s after submission (80 % of 20 s).
     const cold = await Promise.all(['a', 'b'].map((id) => queue.add('poll', { attachment_id: id }, { jobId: stageJobId(id, 'poll'), delay: 16_000 })));
