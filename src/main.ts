@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from './app/create-app.js';
 import { createEmulatorRole, type EmulatorRole } from './app/roles/emulator.js';
 import type { ApiRole } from './app/roles/api.js';
-import { startBanner, withDevApiKey } from './app/first-run.js';
+import { startBanner, withDevApiKey, withDevWebhookSecret } from './app/first-run.js';
 import type { RoleName } from './app/role.js';
 import { isCloudConfigured, loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
@@ -88,8 +88,10 @@ async function runEmulator(config: Config, logger: Logger): Promise<void> {
 }
 
 async function runRoles(config: Config, logger: Logger, roles: RoleName[]): Promise<void> {
-  // First run: no API_KEYS in development → a key for this run, printed below (src/app/first-run.ts).
-  const { config: cfg, generatedKey } = roles.includes('api') ? withDevApiKey(config) : { config, generatedKey: undefined };
+  // First run: no API_KEYS (WEBHOOK_SECRET) in development → one for this run, printed below (src/app/first-run.ts).
+  const withKey = roles.includes('api') ? withDevApiKey(config) : { config, generatedKey: undefined };
+  const { config: cfg, generatedSecret } = withDevWebhookSecret(withKey.config, roles);
+  const generatedKey = withKey.generatedKey;
   if (roles.includes('api') && cfg.api.keys.length === 0) logger.warn({ code: 'NO_API_KEYS' }, 'API_KEYS is empty: every API request except /healthz, /readyz and /metrics is refused with 401');
   const app = createApp(cfg, { roles, logger });
   // Before start: a signal while connecting stops cleanly too.
@@ -99,6 +101,7 @@ async function runRoles(config: Config, logger: Logger, roles: RoleName[]): Prom
   const banner = startBanner({
     apiUrl: app.role<ApiRole>('api')?.url,
     generatedKey,
+    generatedSecret,
     demoServerId: emulator?.demoServerId,
     embeddedEmulatorUrl: emulator?.url,
     prefix: cfg.redis.prefix,

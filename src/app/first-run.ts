@@ -6,9 +6,15 @@
  * API key: with APP_ENV=development (the default) and API_KEYS empty, a random key `dev_<hex>` is made for
  * this run and printed (never logged). Every other environment keeps API_KEYS as configured: empty there means
  * every request is refused with 401, and a warning says so.
+ *
+ * Webhook secret: the same in development for WEBHOOK_SECRET, when this process both takes requests (api) and
+ * delivers webhooks (events), as `npm start` does — so a `callback_url` works on a first run (without a secret
+ * the API refuses it with 422) and the printed secret verifies what arrives. Only then: a secret made in an
+ * api-only process would not be the one another process signs with.
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/types.js';
+import { generateSecret } from '../events/signing.js';
 
 export interface DevKey {
   config: Config;
@@ -22,10 +28,19 @@ export function withDevApiKey(config: Config): DevKey {
   return { config: { ...config, api: { ...config.api, keys: [key] } }, generatedKey: key };
 }
 
+/** A WEBHOOK_SECRET for this run, in development, when this process runs both the api and the events role. */
+export function withDevWebhookSecret(config: Config, roles: readonly string[]): { config: Config; generatedSecret?: string } {
+  if (config.env !== 'development' || config.webhook.secret !== '' || !roles.includes('api') || !roles.includes('events')) return { config };
+  const secret = generateSecret();
+  return { config: { ...config, webhook: { ...config.webhook, secret } }, generatedSecret: secret };
+}
+
 export interface BannerInput {
   apiUrl: string | undefined;
   /** The key to show: the generated one, or a placeholder when keys are configured (never print those). */
   generatedKey: string | undefined;
+  /** The webhook secret made for this run, when one was (never print a configured one). */
+  generatedSecret?: string | undefined;
   demoServerId: string | undefined;
   embeddedEmulatorUrl: string | undefined;
   prefix: string;
@@ -43,6 +58,7 @@ export function startBanner(b: BannerInput): string {
     `  dashboard  ${b.apiUrl}/admin/queues   (sign in with the key at ${b.apiUrl}/admin/login)`,
     `  metrics    ${b.apiUrl}/metrics   health ${b.apiUrl}/healthz   readiness ${b.apiUrl}/readyz`,
   ];
+  if (b.generatedSecret) lines.push(`  webhooks   callback_url deliveries signed with ${b.generatedSecret}   (made for this run; set WEBHOOK_SECRET to choose your own)`);
   if (b.embeddedEmulatorUrl) lines.push(`  cloud      the embedded Huawei Cloud emulator at ${b.embeddedEmulatorUrl} (no cloud credentials configured)`);
   if (b.demoServerId) {
     const body = JSON.stringify({ server_id: b.demoServerId, subnet: { name: 'demo-subnet', cidr: '192.168.10.0/24' } });
