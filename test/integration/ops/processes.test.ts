@@ -7,9 +7,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, describe, it } from 'node:test';
+import { Webhook } from 'standardwebhooks';
 import { waitUntil } from '../../../src/lib/wait.js';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { dropPrefix, freePort, freshPrefix, TEST_REDIS_URL } from '../../helpers/redis.js';
+import { startWebhookReceiver } from '../../helpers/webhook-receiver.js';
 import { metric } from './harness.js';
 
 interface Proc {
@@ -40,7 +42,7 @@ describe('the service as processes', () => {
     for (const prefix of prefixes) await dropPrefix(TEST_REDIS_URL, prefix);
   });
 
-  it('first run: prints a key for the run and a curl example that works as printed; SIGTERM exits 0', async () => {
+  it('first run: prints a key and a webhook secret for the run and a curl example that works as printed; SIGTERM exits 0', async () => {
     const prefix = freshPrefix('firstrun');
     prefixes.push(prefix);
     const [apiPort, emulatorPort] = [await freePort(), await freePort()];
@@ -71,6 +73,26 @@ describe('the service as processes', () => {
     assert.equal(record.status, 'succeeded');
     assert.match(record.ip_address ?? '', /^192\.168\.10\./);
     assert.equal((await fetch(`${url}/v1/attachments/${id}`)).status, 401, 'the key is needed');
+
+    // The webhook secret printed for the run signs callback_url deliveries (a first run can use callback_url).
+    const secret = /webhooks {3}callback_url deliveries signed with (whsec_\S+) {3}\(made for this run/.exec(out)?.[1];
+    assert.ok(secret, out);
+    const receiver = await startWebhookReceiver();
+    try {
+      const serverId = (JSON.parse(body) as { server_id: string }).server_id;
+      const withCallback = await fetch(postUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ server_id: serverId, subnet: { name: 'demo-subnet', cidr: '192.168.10.0/24' }, callback_url: receiver.url }),
+      });
+      assert.equal(withCallback.status, 202, await withCallback.clone().text());
+      const [delivery] = await receiver.waitForRequests(1, 30_000);
+      const event = new Webhook(secret).verify(delivery?.body ?? '', delivery?.headers as Record<string, string>) as { type: string; data: { id: string } };
+      assert.equal(event.type, 'attachment.succeeded');
+      assert.equal(event.data.id, ((await withCallback.json()) as { id: string }).id);
+    } finally {
+      await receiver.close();
+    }
 
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0, p.output());
