@@ -6,7 +6,7 @@
  */
 import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { Queue } from 'bullmq';
+import { SharedConnectionQueue } from './shared-queue.js';
 import type { Redis } from 'ioredis';
 import { ALL_QUEUES, type AnyQueueName } from './names.js';
 
@@ -24,7 +24,7 @@ export interface QueueInspector {
 }
 
 export function createQueueInspector(deps: { connection: Redis; prefix: string }): QueueInspector {
-  const queues = ALL_QUEUES.map((name) => new Queue(name, { connection: deps.connection, prefix: deps.prefix }));
+  const queues = ALL_QUEUES.map((name) => new SharedConnectionQueue(name, { connection: deps.connection, prefix: deps.prefix }));
   // A queue's 'error' without a listener would be an uncaught exception; the connection reports its own errors.
   for (const q of queues) q.on('error', () => undefined);
   return {

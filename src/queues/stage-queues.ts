@@ -3,7 +3,8 @@
  * is `{ attachment_id }` only; job ids are deterministic (./names.ts), so enqueueing a stage twice is a no-op
  * while its job exists.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
+import { SharedConnectionQueue } from './shared-queue.js';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/types.js';
 import type { AttachmentRecord, StageName } from '../workflow/types.js';
@@ -37,7 +38,7 @@ export function createStageQueues(config: Pick<Config, 'workflow' | 'redis'>, de
   const queues = Object.fromEntries(
     WORKFLOW_QUEUES.map((name) => [
       name,
-      new Queue<StageJobData>(name, { connection: deps.connection, prefix: config.redis.prefix, defaultJobOptions: jobOpts }),
+      new SharedConnectionQueue<StageJobData>(name, { connection: deps.connection, prefix: config.redis.prefix, defaultJobOptions: jobOpts }),
     ]),
   ) as Record<WorkflowQueueName, Queue<StageJobData>>;
   // Absorb the 'error' events BullMQ re-emits from the connection: with no listener the emit throws and becomes

@@ -3,7 +3,8 @@
  * deterministic — `${delivery_id}` for the first series, `${delivery_id}.replay-<n>` for replays — so enqueueing
  * the same delivery twice (a dispatcher that crashed before XACK) adds one job. Job data is the delivery id only.
  */
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { ConnectionOptions, JobsOptions, Queue } from 'bullmq';
+import { SharedConnectionQueue } from './shared-queue.js';
 import type { EnqueueDelivery, WebhookJobData } from '../events/types.js';
 import { WEBHOOK_QUEUE } from './names.js';
 
@@ -28,7 +29,7 @@ export interface WebhookQueue {
 }
 
 export function createWebhookQueue(opts: { connection: ConnectionOptions; prefix: string; onError?: (err: Error) => void }): WebhookQueue {
-  const queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: opts.connection, prefix: opts.prefix });
+  const queue = new SharedConnectionQueue<WebhookJobData>(WEBHOOK_QUEUE, { connection: opts.connection, prefix: opts.prefix });
   // BullMQ re-emits connection errors as 'error' on the queue; with no listener that emit throws inside a
   // promise callback and becomes an unhandled rejection (seen with Redis down at start). Failures surface on
   // enqueue() anyway, so the default listener only absorbs the event.
