@@ -8,6 +8,7 @@
  * and resumes from the progress in record.cleanup, and the server lease is released only by its owner.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { SharedConnectionWorker } from './shared-connection.js';
 import { createCallCollector } from '../workflow/instrumented-client.js';
 import { runCleanup } from '../workflow/stages/cleanup.js';
 import { decideOnError } from './error-policy.js';
@@ -67,5 +68,5 @@ export function createCleanupWorker(rt: WorkerRuntime): Worker<StageJobData> {
     await rt.leases.release(rt.keys.serverLease(record.server_id), record.id);
     log.info({ ...base(), outcome: 'done', cleanup: outcome.result }, 'cleanup done');
   };
-  return new Worker<StageJobData>(CLEANUP_QUEUE, processor, workerOptions(rt, 'cleanup'));
+  return new SharedConnectionWorker<StageJobData>(CLEANUP_QUEUE, processor, workerOptions(rt, 'cleanup'));
 }

@@ -6,7 +6,7 @@
  */
 import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { SharedConnectionQueue } from './shared-queue.js';
+import { SharedConnectionQueue } from './shared-connection.js';
 import type { Redis } from 'ioredis';
 import { ALL_QUEUES, type AnyQueueName } from './names.js';
 

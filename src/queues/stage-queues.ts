@@ -4,7 +4,7 @@
  * while its job exists.
  */
 import type { JobsOptions, Queue } from 'bullmq';
-import { SharedConnectionQueue } from './shared-queue.js';
+import { SharedConnectionQueue } from './shared-connection.js';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/types.js';
 import type { AttachmentRecord, StageName } from '../workflow/types.js';

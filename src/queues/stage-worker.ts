@@ -13,6 +13,7 @@
  * sure the job of the record's stage exists and stops. One info line per stage transition.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { SharedConnectionWorker } from './shared-connection.js';
 import type { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { isTerminalStatus } from '../workflow/record-store.js';
@@ -251,6 +252,6 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
     await apply(job, token, record, outcome, ctx);
   };
 
-  const worker = new Worker<StageJobData>(stage, processor, workerOptions(rt, stage));
+  const worker = new SharedConnectionWorker<StageJobData>(stage, processor, workerOptions(rt, stage));
   return worker;
 }

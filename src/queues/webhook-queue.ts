@@ -4,7 +4,7 @@
  * the same delivery twice (a dispatcher that crashed before XACK) adds one job. Job data is the delivery id only.
  */
 import type { ConnectionOptions, JobsOptions, Queue } from 'bullmq';
-import { SharedConnectionQueue } from './shared-queue.js';
+import { SharedConnectionQueue } from './shared-connection.js';
 import type { EnqueueDelivery, WebhookJobData } from '../events/types.js';
 import { WEBHOOK_QUEUE } from './names.js';
 

@@ -5,7 +5,8 @@
  * delivery holds no worker slot. Only infrastructure errors throw (and retry as BullMQ attempts); a job that
  * fails for good dead-letters its delivery, so nothing stays pending forever.
  */
-import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, type ConnectionOptions, type Job, type Worker } from 'bullmq';
+import { SharedConnectionWorker } from './shared-connection.js';
 import type { DeliveryRunner } from '../events/delivery.js';
 import type { WebhookJobData } from '../events/types.js';
 import type { Logger } from '../lib/logger.js';
@@ -30,7 +31,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): Worker<WebhookJobD
     }
     return outcome.kind === 'done' ? outcome.status : `skipped: ${outcome.reason}`;
   };
-  const worker = new Worker<WebhookJobData, string>(WEBHOOK_QUEUE, processor, {
+  const worker = new SharedConnectionWorker<WebhookJobData, string>(WEBHOOK_QUEUE, processor, {
     connection: deps.connection,
     prefix: deps.prefix,
     concurrency: deps.concurrency,
