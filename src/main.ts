@@ -89,9 +89,8 @@ async function runEmulator(config: Config, logger: Logger): Promise<void> {
 
 async function runRoles(config: Config, logger: Logger, roles: RoleName[]): Promise<void> {
   // First run: no API_KEYS (WEBHOOK_SECRET) in development → one for this run, printed below (src/app/first-run.ts).
-  const withKey = roles.includes('api') ? withDevApiKey(config) : { config, generatedKey: undefined };
-  const { config: cfg, generatedSecret } = withDevWebhookSecret(withKey.config, roles);
-  const generatedKey = withKey.generatedKey;
+  const { config: keyed, generatedKey } = roles.includes('api') ? withDevApiKey(config) : { config, generatedKey: undefined };
+  const { config: cfg, generatedSecret } = withDevWebhookSecret(keyed, roles);
   if (roles.includes('api') && cfg.api.keys.length === 0) logger.warn({ code: 'NO_API_KEYS' }, 'API_KEYS is empty: every API request except /healthz, /readyz and /metrics is refused with 401');
   const app = createApp(cfg, { roles, logger });
   // Before start: a signal while connecting stops cleanly too.
