@@ -5,10 +5,15 @@
  * LIMITATIONS
  * - A server made here is ready at once: when no vpc_id is given it gets a new VPC `vpc-emulator-N`
  *   (192.168.0.0/16, status OK) and subnet `subnet-emulator-N` (192.168.0.0/24, ACTIVE); with a vpc_id it uses
- *   the VPC's first subnet, or creates one (the VPC's first /24, or the whole VPC when smaller). These bypass
- *   the quotas. Its primary NIC is a port with device_id = the server and device_owner compute:{az}.
- * - reset clears every resource, job, call count and AK lockout, and restores the timings and faults given at
- *   construction (a test that turned a fault on cannot leak it into the next one).
+ *   the VPC's first subnet, or creates one (the VPC's first /24, or the whole VPC when smaller). Its primary NIC
+ *   is a port with device_id = the server and device_owner compute:{az}. The VPC, subnet and primary NIC made
+ *   here are exempt from the quotas: they are neither refused for them nor counted toward them.
+ * - PUT/PATCH /_emulator/config takes `{timings?, faults?, limits?, seed?}`; every section is validated before
+ *   anything changes, so a 400 EMULATOR.BAD_CONFIG (its message names the field) leaves the config as it was.
+ *   A changed limit applies from the next request on; it does not undo what exists (a quota lowered below the
+ *   current count refuses new creates only).
+ * - reset clears every resource, job, call count and AK lockout, and restores the timings, faults and limits
+ *   given at construction (a test that turned a fault on or a limit down cannot leak it into the next one).
  */
 import type { ServerDetail } from '../cloud/types.js';
 import { cidrFrom, firstHost, formatCidr, formatIpv4, requireCidr, type Cidr } from '../lib/net.js';
@@ -20,9 +25,18 @@ import { portView } from './resources/port-model.js';
 import { findServer, serverView } from './resources/servers.js';
 import { insertSubnet, subnetView } from './resources/subnets.js';
 import { insertVpc, vpcView } from './resources/vpcs.js';
-import { mergeFaults, mergeTimings } from './settings.js';
+import { mergeFaults, mergeLimits, mergeTimings } from './settings.js';
 import type { EmulatorContext } from './store.js';
-import type { CreateServerOptions, EmulatorConfigPatch, EmulatorConfigView, EmulatorControl, EmulatorFaults, EmulatorState, EmulatorTimings } from './types.js';
+import type {
+  CreateServerOptions,
+  EmulatorConfigPatch,
+  EmulatorConfigView,
+  EmulatorControl,
+  EmulatorFaults,
+  EmulatorLimits,
+  EmulatorState,
+  EmulatorTimings,
+} from './types.js';
 import { isObject } from './validate.js';
 import { seededRandom } from './random.js';
 
@@ -35,13 +49,15 @@ function serverVpc(ctx: EmulatorContext, vpcId: string | undefined): VpcModel {
   let n = ctx.store.vpcs.size + 1;
   const names = new Set([...ctx.store.vpcs.values()].map((v) => v.name));
   while (names.has(`vpc-emulator-${n}`)) n++;
-  return insertVpc(ctx, { name: `vpc-emulator-${n}`, cidr: '192.168.0.0/16', readyAt: ctx.clock.now() });
+  const vpc = insertVpc(ctx, { name: `vpc-emulator-${n}`, cidr: '192.168.0.0/16', readyAt: ctx.clock.now() });
+  ctx.store.quotaExempt.vpcs.add(vpc.id);
+  return vpc;
 }
 
 function serverSubnet(ctx: EmulatorContext, vpc: VpcModel): SubnetModel {
   for (const s of ctx.store.subnets.values()) if (s.f.vpcId === vpc.id) return s;
   const net: Cidr = vpc.net ? (vpc.net.prefix >= 24 ? vpc.net : cidrFrom(vpc.net.network, 24)) : requireCidr('192.168.0.0/24');
-  return insertSubnet(ctx, {
+  const subnet = insertSubnet(ctx, {
     vpc,
     name: `subnet-emulator-${ctx.store.subnets.size + 1}`,
     net,
@@ -49,6 +65,8 @@ function serverSubnet(ctx: EmulatorContext, vpc: VpcModel): SubnetModel {
     gatewayIp: formatIpv4(firstHost(net)),
     readyAt: ctx.clock.now(),
   });
+  ctx.store.quotaExempt.subnets.add(subnet.f.id);
+  return subnet;
 }
 
 function checkServerOptions(o: unknown): CreateServerOptions {
@@ -68,21 +86,24 @@ export function createServerModel(ctx: EmulatorContext, raw: unknown): ServerMod
   const o = checkServerOptions(raw);
   const vpc = serverVpc(ctx, o.vpc_id);
   const subnet = serverSubnet(ctx, vpc);
-  const ip = allocateIp(subnet, undefined);
+  const ip = allocateIp(ctx, subnet, undefined);
   if (typeof ip === 'string') throw controlError(409, 'EMULATOR.SUBNET_FULL', `Subnet ${subnet.f.id} has no free address for a primary NIC.`);
   const now = ctx.clock.now();
   const az = ctx.settings.limits.availability_zones[0] ?? `${ctx.region}a`;
   const id = ctx.ids.uuid();
   const port = insertPort(ctx, subnet, ip, { deviceId: id, deviceOwner: `compute:${az}`, zoneId: az, primary: true, ecsCreated: true });
+  ctx.store.quotaExempt.ports.add(port.f.id);
   const n = ++ctx.store.serverCounter;
-  const server = new ServerModel(id, o.name ?? `server-${n}`, o.status ?? 'ACTIVE', vpc.id, o.max_nics ?? ctx.settings.limits.max_nics, az, now, now, port.f.id);
+  const server = new ServerModel(id, o.name ?? `server-${n}`, o.status ?? 'ACTIVE', vpc.id, o.max_nics, az, now, now, port.f.id);
   ctx.store.servers.set(id, server);
   return server;
 }
 
+const CONFIG_SECTIONS = new Set(['timings', 'faults', 'limits', 'seed']);
+
 export function createControl(
   ctx: EmulatorContext,
-  initial: { timings: EmulatorTimings; faults: EmulatorFaults },
+  initial: { timings: EmulatorTimings; faults: EmulatorFaults; limits: EmulatorLimits },
   onReset: () => void,
 ): EmulatorControl {
   const config = (): EmulatorConfigView => structuredClone(ctx.settings);
@@ -93,6 +114,7 @@ export function createControl(
       ctx.random = initialRandom;
       ctx.settings.timings = structuredClone(initial.timings);
       ctx.settings.faults = { ...initial.faults };
+      ctx.settings.limits = structuredClone(initial.limits);
       onReset();
     },
     createServer(opts) {
@@ -100,9 +122,9 @@ export function createControl(
       return serverView(ctx, createServerModel(ctx, opts));
     },
     configure(patch: EmulatorConfigPatch) {
-      if (!isObject(patch)) throw controlError(400, 'EMULATOR.BAD_CONFIG', 'Body must be {timings?, faults?, seed?}.');
+      if (!isObject(patch)) throw controlError(400, 'EMULATOR.BAD_CONFIG', 'Body must be {timings?, faults?, limits?, seed?}.');
       for (const key of Object.keys(patch)) {
-        if (key !== 'timings' && key !== 'faults' && key !== 'seed') throw controlError(400, 'EMULATOR.BAD_CONFIG', `Unknown config section: ${key}`);
+        if (!CONFIG_SECTIONS.has(key)) throw controlError(400, 'EMULATOR.BAD_CONFIG', `Unknown config section: ${key}`);
       }
       const seed: unknown = patch.seed;
       if (seed !== undefined && !(typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
@@ -112,8 +134,11 @@ export function createControl(
       if (typeof timings === 'string') throw controlError(400, 'EMULATOR.BAD_CONFIG', timings);
       const faults = patch.faults === undefined ? ctx.settings.faults : mergeFaults(ctx.settings.faults, patch.faults);
       if (typeof faults === 'string') throw controlError(400, 'EMULATOR.BAD_CONFIG', faults);
+      const limits = patch.limits === undefined ? ctx.settings.limits : mergeLimits(ctx.settings.limits, patch.limits);
+      if (typeof limits === 'string') throw controlError(400, 'EMULATOR.BAD_CONFIG', limits);
       ctx.settings.timings = timings;
       ctx.settings.faults = faults;
+      ctx.settings.limits = limits;
       if (typeof seed === 'number') ctx.random = seededRandom(seed);
     },
     config,

@@ -1,9 +1,11 @@
 /**
- * The three error-body shapes of huawei-cloud-api.md §6: VPC v1 `{code, message}`, ECS `{error: {code, message}}`
- * and the API gateway's `{error_code, error_msg, request_id}`. Handlers throw EmulatorError; the HTTP layer renders it.
+ * The error-body shapes of huawei-cloud-api.md §6: VPC v1 `{code, message}`, ECS `{error: {code, message}}`,
+ * the API gateway's `{error_code, error_msg, request_id}` and VPC v3's `{request_id, error_code, error_msg}` (the
+ * same keys as the gateway's). Handlers throw EmulatorError; the HTTP layer renders it.
  */
+import type { ServiceShape } from './route-types.js';
 
-export type ErrorShape = 'vpc' | 'ecs' | 'gateway' | 'control';
+export type ErrorShape = ServiceShape | 'gateway' | 'control';
 
 export class EmulatorError extends Error {
   readonly status: number;
@@ -33,9 +35,12 @@ export const gatewayError = (status: number, code: string, message: string, head
 export const controlError = (status: number, code: string, message: string): EmulatorError =>
   new EmulatorError('control', status, code, message);
 
+export const vpc3Error = (status: number, code: string, message: string): EmulatorError =>
+  new EmulatorError('vpc3', status, code, message);
+
 /** A service error in the shape of the service that answers (for faults that apply to any operation). */
-export function serviceError(service: 'vpc' | 'ecs', status: number, code: string, message: string): EmulatorError {
-  return service === 'vpc' ? vpcError(status, code, message) : ecsError(status, code, message);
+export function serviceError(service: ServiceShape, status: number, code: string, message: string): EmulatorError {
+  return new EmulatorError(service, status, code, message);
 }
 
 export function errorBody(err: EmulatorError, requestId: string): unknown {
@@ -44,6 +49,8 @@ export function errorBody(err: EmulatorError, requestId: string): unknown {
       return { code: err.code, message: err.message };
     case 'ecs':
       return { error: { code: err.code, message: err.message } };
+    case 'vpc3':
+      return { request_id: requestId, error_code: err.code, error_msg: err.message };
     case 'gateway':
       return { error_code: err.code, error_msg: err.message, request_id: requestId };
     case 'control':

@@ -6,18 +6,20 @@
  * - One AK/SK pair (and optional static tokens); no IAM, no STS (X-Security-Token is signed like any header but
  *   not checked), no V11-HMAC-SHA256 derived keys, no per-API rate limits.
  * - Every authentication failure (missing/garbled Authorization, unknown AK, bad signature, X-Sdk-Date missing or
- *   unsigned or skewed by more than limits.clock_skew_ms, locked AK, bad token) → 401 APIGW.0301 (the code for
- *   skew is UNVERIFIED: 0301 vs 0303).
+ *   unsigned, locked AK, bad token) → 401 APIGW.0301. X-Sdk-Date skewed by more than limits.clock_skew_ms → 401
+ *   limits.clock_skew_code: the code for skew is UNVERIFIED (0301 vs 0303), default APIGW.0301.
  * - AK lockout after limits.ak_lockout_failures consecutive failures for limits.ak_lockout_ms (default off).
  * - Throttle: faults.throttle_rps tokens per second on the injected clock, burst = max(1, rps), over all signed
  *   calls → 429 APIGW.0308 with Retry-After (whole seconds, at least 1).
  * - Project: path project id (and X-Project-Id when sent) must be the emulator's, else 400 in the service's shape:
- *   Ecs.0023 / VPC.0007 (documented codes for token/URL project mismatch; the exact behaviour is UNVERIFIED).
+ *   Ecs.0023 / VPC.0007 (documented codes for token/URL project mismatch; the exact behaviour is UNVERIFIED;
+ *   VPC v3 answers VPC.0007 in its own shape).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { canonicalRequest, parseAuthorization, parseQuery, parseSdkDate, sha256Hex, signature } from '../cloud/signer.js';
 import { gatewayError, serviceError, type EmulatorError } from './errors.js';
+import type { ServiceShape } from './route-types.js';
 import type { EmulatorContext } from './store.js';
 
 export interface GatewayRequest {
@@ -41,7 +43,7 @@ export interface Gateway {
   authenticate(req: GatewayRequest): void;
   /** Throws 429 APIGW.0308 when the token bucket is empty. */
   throttle(): void;
-  checkProject(service: 'vpc' | 'ecs', pathProjectId: string, headers: IncomingHttpHeaders): void;
+  checkProject(service: ServiceShape, pathProjectId: string, headers: IncomingHttpHeaders): void;
   reset(): void;
 }
 
@@ -83,7 +85,8 @@ export function createGateway(
     }
     if (Math.abs(now - signedAt) > ctx.settings.limits.clock_skew_ms) {
       recordFailure(auth.accessKey);
-      throw unauthorized(`the request time has a deviation of more than 15 minutes, time:${sdkDate}`);
+      const minutes = Math.round(ctx.settings.limits.clock_skew_ms / 60_000);
+      throw gatewayError(401, ctx.settings.limits.clock_skew_code, `${AUTH_PREFIX}the request time has a deviation of more than ${minutes} minutes, time:${sdkDate}`);
     }
     const contentSha = header(req.headers, 'x-sdk-content-sha256');
     const canonical = canonicalRequest({
@@ -138,7 +141,7 @@ export function createGateway(
       const headerProject = header(headers, 'x-project-id');
       if (pathProjectId === ctx.projectId && (headerProject === undefined || headerProject === ctx.projectId)) return;
       if (service === 'ecs') throw serviceError('ecs', 400, 'Ecs.0023', 'project_id in token mismatches with project_id in url.');
-      throw serviceError('vpc', 400, 'VPC.0007', 'urlTenantId is not equal tokenTenantId');
+      throw serviceError(service, 400, 'VPC.0007', 'urlTenantId is not equal tokenTenantId');
     },
     reset() {
       failures.clear();

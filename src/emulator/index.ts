@@ -11,7 +11,7 @@ import { createControl } from './control.js';
 import { createGateway } from './gateway.js';
 import { createRouter } from './router.js';
 import { createHttpServer } from './server.js';
-import { DEFAULT_TIMINGS, NO_FAULTS, defaultLimits, mergeFaults, mergeTimings } from './settings.js';
+import { DEFAULT_TIMINGS, NO_FAULTS, defaultLimits, mergeFaults, mergeLimits, mergeTimings } from './settings.js';
 import { Store, type EmulatorContext } from './store.js';
 import type { Emulator, EmulatorOptions } from './types.js';
 
@@ -23,11 +23,13 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   if (typeof timings === 'string') throw new TypeError(`createEmulator: ${timings}`);
   const faults = mergeFaults(NO_FAULTS, opts.faults ?? {});
   if (typeof faults === 'string') throw new TypeError(`createEmulator: ${faults}`);
+  const limits = mergeLimits(defaultLimits(region), opts.limits ?? {});
+  if (typeof limits === 'string') throw new TypeError(`createEmulator: ${limits}`);
   if (!opts.projectId || !opts.accessKey || !opts.secretKey) throw new TypeError('createEmulator: projectId, accessKey and secretKey are required');
   const ids = opts.ids ?? { uuid, hex32 };
   const ctx: EmulatorContext = {
     store: new Store(),
-    settings: { timings, faults, limits: { ...defaultLimits(region), ...opts.limits } },
+    settings: { timings, faults, limits },
     clock: opts.clock ?? systemClock,
     ids,
     random: opts.random ?? Math.random,
@@ -38,7 +40,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     userId: ids.hex32(),
   };
   const gateway = createGateway(ctx, { accessKey: opts.accessKey, secretKey: opts.secretKey, tokens: opts.tokens ?? [] });
-  const control = createControl(ctx, { timings: structuredClone(timings), faults: { ...faults } }, () => gateway.reset());
+  const control = createControl(ctx, { timings: structuredClone(timings), faults: { ...faults }, limits: structuredClone(limits) }, () => gateway.reset());
   const router = createRouter();
   const timers = new Set<NodeJS.Timeout>();
   let server: Server | undefined;

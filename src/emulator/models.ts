@@ -84,7 +84,8 @@ export class ServerModel {
     readonly name: string,
     public status: string,
     readonly vpcId: string,
-    readonly maxNics: number,
+    /** NIC limit given at creation; undefined = follow limits.max_nics (which PUT /_emulator/config may change). */
+    readonly maxNics: number | undefined,
     readonly az: string,
     readonly createdAt: number,
     public updatedAt: number,

@@ -21,27 +21,39 @@ export interface PageOptions<M> {
 }
 
 /**
- * One page of `all` (insertion order): items after the marker that match, at most `limit`.
- * limit must be a non-negative integer (0 = the default page size); an unknown marker is a 400.
+ * One page of `all` (insertion order): items after the marker that match, at most `limit`, and whether more
+ * matching items follow. limit must be a non-negative integer (0 = the default page size) no greater than
+ * `maxLimit`; an unknown marker is a 400.
  */
-export function paginate<M>(all: Iterable<M>, query: ReadonlyArray<readonly [string, string]>, o: PageOptions<M>): M[] {
+export function page<M>(all: Iterable<M>, query: ReadonlyArray<readonly [string, string]>, o: PageOptions<M> & { maxLimit?: number }): { items: M[]; more: boolean } {
   const limitText = queryOne(query, 'limit');
   let limit = o.defaultLimit;
   if (limitText !== undefined) {
-    if (!/^\d{1,10}$/.test(limitText) || Number(limitText) > 2 ** 31 - 1) throw o.invalid(`Invalid limit: ${limitText}`);
+    const max = o.maxLimit ?? 2 ** 31 - 1;
+    if (!/^\d{1,10}$/.test(limitText) || Number(limitText) > max) throw o.invalid(`Invalid limit: ${limitText} (an integer in 0..${max})`);
     limit = Number(limitText) || o.defaultLimit;
   }
   const marker = queryOne(query, 'marker');
   let seenMarker = marker === undefined;
-  const out: M[] = [];
+  const items: M[] = [];
+  let more = false;
   for (const m of all) {
     if (!seenMarker) {
       if (o.idOf(m) === marker) seenMarker = true;
       continue;
     }
-    if (out.length >= limit) break;
-    if (o.match(m)) out.push(m);
+    if (!o.match(m)) continue;
+    if (items.length >= limit) {
+      more = true;
+      break;
+    }
+    items.push(m);
   }
   if (!seenMarker) throw o.invalid(`Invalid marker: ${marker ?? ''} does not exist`);
-  return out;
+  return { items, more };
+}
+
+/** The items of `page` (the v1 APIs answer no page links). */
+export function paginate<M>(all: Iterable<M>, query: ReadonlyArray<readonly [string, string]>, o: PageOptions<M>): M[] {
+  return page(all, query, o).items;
 }

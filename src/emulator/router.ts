@@ -1,6 +1,7 @@
 /**
- * Routing of `/v1/{project_id}/...` paths to the operations of huawei-cloud-api.md §8 rows 1–18, both services
- * on one server. Unknown method+path → 404 APIGW.0101 (decided by the caller, before authentication).
+ * Routing of `/v1/{project_id}/...` paths to the operations of huawei-cloud-api.md §8 rows 1–18, and of
+ * `/v3/{project_id}/vpc/vpcs` to row 3b (ListVpcs v3), both services on one server. Unknown method+path →
+ * 404 APIGW.0101 (decided by the caller, before authentication).
  */
 import type { RouteDef } from './route-types.js';
 import { jobRoutes } from './resources/jobs.js';
@@ -8,9 +9,10 @@ import { nicRoutes } from './resources/nics.js';
 import { portRoutes } from './resources/ports.js';
 import { serverRoutes } from './resources/servers.js';
 import { subnetRoutes } from './resources/subnets.js';
+import { vpcV3Routes } from './resources/vpcs-v3.js';
 import { vpcRoutes } from './resources/vpcs.js';
 
-export const ROUTES: readonly RouteDef[] = [...vpcRoutes, ...subnetRoutes, ...portRoutes, ...nicRoutes, ...jobRoutes, ...serverRoutes];
+export const ROUTES: readonly RouteDef[] = [...vpcRoutes, ...vpcV3Routes, ...subnetRoutes, ...portRoutes, ...nicRoutes, ...jobRoutes, ...serverRoutes];
 
 interface Compiled {
   def: RouteDef;
@@ -32,21 +34,23 @@ function safeDecode(s: string): string {
 }
 
 export function createRouter(routes: readonly RouteDef[] = ROUTES): { match(method: string, pathname: string): RouteMatch | undefined } {
-  const byLength = new Map<number, Compiled[]>();
+  // Keyed by version and segment count, e.g. 'v1/2' for `vpcs/{vpc_id}`.
+  const byShape = new Map<string, Compiled[]>();
   for (const def of routes) {
     const parts = def.path.split('/').map((p) => (p.startsWith('{') ? { param: p.slice(1, -1) } : { literal: p }));
-    const list = byLength.get(parts.length) ?? [];
+    const key = `${def.version ?? 'v1'}/${parts.length}`;
+    const list = byShape.get(key) ?? [];
     list.push({ def, parts });
-    byLength.set(parts.length, list);
+    byShape.set(key, list);
   }
   return {
     match(method, pathname) {
       const segments = pathname.split('/');
-      // ['', 'v1', project, ...rest]
-      if (segments.length < 4 || segments[0] !== '' || segments[1] !== 'v1') return undefined;
+      // ['', 'v1' | 'v3', project, ...rest]
+      if (segments.length < 4 || segments[0] !== '') return undefined;
       const projectId = safeDecode(segments[2] ?? '');
       const rest = segments.slice(3).map(safeDecode);
-      const candidates = byLength.get(rest.length);
+      const candidates = byShape.get(`${segments[1] ?? ''}/${rest.length}`);
       if (!candidates) return undefined;
       for (const c of candidates) {
         if (c.def.method !== method) continue;

@@ -5,6 +5,11 @@
  *
  * LIMITATIONS: HTTP only (no TLS); bodies over 12 MB → 413 APIGW.0201; a body that is not JSON → 400 with the
  * operation's code (Ecs.0005, VPC.0101, VPC.0201, VPC.2500). Content-Type is not checked.
+ * The error_rate fault answers a 500 in the service's own body shape (the issue's contract), so a client's
+ * handling of each shape is exercised under faults: VPC → VPC.0105 "backend (Neutron) error" (v1 or v3 shape);
+ * ECS → Ecs.1000 "Nova call failed". ECS documents no 5xx code of its own (huawei-cloud-api.md §6.4 lists Ecs.1000
+ * with 400, Ecs.0603 means "server busy"); a backend failure is what Ecs.1000 names, so it is sent with 500 —
+ * a choice, UNVERIFIED. The gateway's 5xx shape is exercised by throttling (429) and auth (401) already.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -117,14 +122,14 @@ async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerRespon
   const faults = ctx.settings.faults;
   if (faults.latency_ms > 0) await pause(deps, faults.latency_ms);
   if (faults.error_rate > 0 && ctx.random() < faults.error_rate) {
-    throw def.service === 'vpc'
-      ? serviceError('vpc', 500, 'VPC.0105', 'Internal server error (injected fault: error_rate).')
-      : serviceError('ecs', 500, 'Ecs.1000', 'Internal server error (injected fault: error_rate).');
+    throw def.service === 'ecs'
+      ? serviceError('ecs', 500, 'Ecs.1000', 'Internal server error (injected fault: error_rate).')
+      : serviceError(def.service, 500, 'VPC.0105', 'Internal server error (injected fault: error_rate).');
   }
   const parsed = parseJson(parts.body);
   if (!parsed.ok) throw serviceError(def.service, 400, def.bodyErrorCode ?? 'Ecs.0005', 'The request body is not valid JSON.');
   settle(ctx);
-  const result = def.handler(ctx, { params: match.params, query: parseQuery(parts.rawQuery), body: parsed.value });
+  const result = def.handler(ctx, { params: match.params, query: parseQuery(parts.rawQuery), body: parsed.value, requestId: rid });
   if (faults.drop_response_rate > 0 && ctx.random() < faults.drop_response_rate) {
     ctx.logger.debug({ op: def.op, request_id: rid }, 'emulator fault: response dropped after the operation');
     req.socket.destroy();

@@ -4,14 +4,14 @@
  */
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import type { OperationName } from '../cloud/types.js';
 import type { JobModel, PortModel, ServerModel, SubnetModel, VpcModel } from './models.js';
-import type { EmulatorFaults, EmulatorLimits, EmulatorTimings } from './types.js';
+import type { EmulatorFaults, EmulatorLimits, EmulatorOperation, EmulatorTimings } from './types.js';
 
-export const OPERATIONS: readonly OperationName[] = [
+export const OPERATIONS: readonly EmulatorOperation[] = [
   'CreateVpc',
   'ShowVpc',
   'ListVpcs',
+  'ListVpcsV3',
   'DeleteVpc',
   'CreateSubnet',
   'ShowSubnet',
@@ -29,9 +29,12 @@ export const OPERATIONS: readonly OperationName[] = [
   'ShowServerAttachableNicNum',
 ];
 
-export function zeroCalls(): Record<OperationName, number> {
-  return Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<OperationName, number>;
+export function zeroCalls(): Record<EmulatorOperation, number> {
+  return Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<EmulatorOperation, number>;
 }
+
+/** A resource kind with a quota (limits.vpc_quota, subnet_quota, port_quota). */
+export type QuotaKind = 'vpcs' | 'subnets' | 'ports';
 
 export class Store {
   readonly vpcs = new Map<string, VpcModel>();
@@ -41,6 +44,11 @@ export class Store {
   readonly jobs = new Map<string, JobModel>();
   /** Jobs not yet settled, in submission order. */
   pendingJobs: JobModel[] = [];
+  /**
+   * Ids of the resources the control API made (a server's VPC, subnet and primary NIC): they do not count
+   * toward the quotas. An id leaves its set when the resource is deleted.
+   */
+  readonly quotaExempt: Record<QuotaKind, Set<string>> = { vpcs: new Set(), subnets: new Set(), ports: new Set() };
   calls = zeroCalls();
   /** Source of MAC addresses fa:16:3e:xx:xx:xx. */
   macCounter = 0;
@@ -56,10 +64,22 @@ export class Store {
     this.servers.clear();
     this.jobs.clear();
     this.pendingJobs = [];
+    for (const ids of Object.values(this.quotaExempt)) ids.clear();
     this.calls = zeroCalls();
     this.macCounter = 0;
     this.serverCounter = 0;
     this.lastPurge = 0;
+  }
+
+  /** Resources of this kind that count toward its quota (those the control API made do not). */
+  quotaUsed(kind: QuotaKind): number {
+    return this[kind].size - this.quotaExempt[kind].size;
+  }
+
+  /** Remove a resource from its map and from the quota exemptions. */
+  forget(kind: QuotaKind, id: string): void {
+    this[kind].delete(id);
+    this.quotaExempt[kind].delete(id);
   }
 
   nextMac(): string {

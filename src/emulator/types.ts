@@ -6,6 +6,13 @@ import type { Logger } from '../lib/logger.js';
 import type { Clock } from '../lib/clock.js';
 import type { Job, OperationName, Port, ServerDetail, Subnet, Vpc } from '../cloud/types.js';
 
+/** The operations the emulator serves and counts: the client's §8 rows 1–18, plus row 3b (ListVpcs v3). */
+export type EmulatorOperation = OperationName | 'ListVpcsV3';
+
+/**
+ * An ECS job duration distribution. Always given whole (createEmulator's `timings.job_ms`, PUT /_emulator/config):
+ * `{min, max}` alone is uniform in min..max; with `median` and `sigma` (both, or neither) it is log-normal.
+ */
 export interface JobDurations {
   /** Lower bound (ms). */
   min: number;
@@ -41,6 +48,15 @@ export interface EmulatorFaults {
 /** How the NIC count limit is enforced (UNVERIFIED in the real cloud, huawei-cloud-api.md §7). */
 export type NicLimitMode = 'sync' | 'job';
 
+/** The ECS code for a port/subnet outside the server's VPC: the two candidates of huawei-cloud-api.md §7. */
+export type CrossVpcCode = 'Ecs.0064' | 'Ecs.0014';
+
+/** What BatchDeleteServerNics does to a port attached by port_id (UNVERIFIED, huawei-cloud-api.md §4.3). */
+export type PortIdNicOnDetach = 'keep' | 'delete';
+
+/** The gateway code for an X-Sdk-Date outside the skew window (UNVERIFIED, huawei-cloud-api.md §2.2). */
+export type ClockSkewCode = 'APIGW.0301' | 'APIGW.0303';
+
 /** Quotas, limits and the emulator's choices where the cloud's behaviour is UNVERIFIED. */
 export interface EmulatorLimits {
   vpc_quota: number;
@@ -55,7 +71,7 @@ export interface EmulatorLimits {
   /** Server states that allow NIC attach/detach; others → 400 Ecs.0100. */
   attach_allowed_states: string[];
   /** ECS code for a port/subnet outside the server's VPC: 'Ecs.0064' (default) or 'Ecs.0014'. */
-  cross_vpc_code: string;
+  cross_vpc_code: CrossVpcCode;
   /** CreateSubnet requires its VPC to be OK (else 400 VPC.0004). */
   subnet_requires_vpc_ok: boolean;
   /** CreatePort requires its subnet to be ACTIVE (else 500 VPC.0205, retryable). */
@@ -68,12 +84,21 @@ export interface EmulatorLimits {
   job_retention_ms: number;
   /** Accepted X-Sdk-Date skew (ms) either way. */
   clock_skew_ms: number;
+  /** 401 code for a skewed X-Sdk-Date: 'APIGW.0301' (default) or 'APIGW.0303'. */
+  clock_skew_code: ClockSkewCode;
   /** Consecutive signature failures per AK before it is locked; 0 = never lock. */
   ak_lockout_failures: number;
   /** How long a locked AK stays locked. */
   ak_lockout_ms: number;
   /** AZs of the region (default `${region}a`, `b`, `c`); servers and NICs live in the first. */
   availability_zones: string[];
+  /**
+   * Addresses reserved at the top of every subnet, the broadcast address included (1..4; default 3: broadcast,
+   * DHCP, system interface). The network address and the gateway are always reserved.
+   */
+  reserved_tail_ips: number;
+  /** A port attached by port_id, on BatchDeleteServerNics: 'keep' (back to DOWN, default) or 'delete'. */
+  port_id_nic_on_detach: PortIdNicOnDetach;
 }
 
 export interface EmulatorOptions {
@@ -108,7 +133,7 @@ export interface EmulatorState {
   ports: Port[];
   servers: ServerDetail[];
   jobs: Job[];
-  calls: Record<OperationName, number>;
+  calls: Record<EmulatorOperation, number>;
 }
 
 export interface EmulatorConfigView {
@@ -118,8 +143,10 @@ export interface EmulatorConfigView {
 }
 
 export interface EmulatorConfigPatch {
+  /** Keys given replace the current ones; `job_ms` is replaced as a whole (see JobDurations). */
   timings?: Partial<EmulatorTimings>;
   faults?: Partial<EmulatorFaults>;
+  limits?: Partial<EmulatorLimits>;
   /** Seed the random source (job durations, injected failures, faults) for reproducible runs; until reset. */
   seed?: number;
 }

@@ -8,7 +8,9 @@
  *   names. One sub-job per requested NIC. No PENDING_PAYMENT.
  * - begin_time is the submission time; end_time is null until the job has finished.
  * - entities.sub_jobs[].entities.nic_id: the port id, shown from the start for port_id attaches and detaches,
- *   and once the sub-job succeeded for NICs that ECS creates from a subnet.
+ *   and once the sub-job succeeded for NICs that ECS creates from a subnet. The job's own `entities` carry
+ *   server_id, sub_jobs_total and sub_jobs, never a top-level nic_id: huawei-cloud-api.md §4.2 gives the NIC
+ *   only per sub-job (its addNicsForServer example and the Terraform contract read sub_jobs[0].entities.nic_id).
  * - Finished jobs are purged after limits.job_retention_ms (default 1 day) → ShowJob 404.
  * - UNVERIFIED choice: unknown job id → 404 `{"error":{"code":"Ecs.0000","message":"The job does not exist."}}`.
  */

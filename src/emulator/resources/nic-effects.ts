@@ -9,15 +9,16 @@
  * - Rules are re-checked at completion (the world may have changed while the job ran): port gone → Ecs.0217,
  *   port taken meanwhile → Ecs.0919, NIC limit (limits.nic_limit_mode 'job') → Ecs.0050, subnet gone →
  *   Ecs.0038, IP taken meanwhile → Ecs.0010, subnet full → Ecs.0012.
- * - Detach: a NIC that ECS created (subnet_id attach) is deleted with its port; a port attached by port_id goes
- *   back to DOWN with device_id "" (elastic NIC survives detach — UNVERIFIED choice).
+ * - Detach: a NIC that ECS created (subnet_id attach) is deleted with its port ([DOC] "uninstall and delete").
+ *   A port attached by port_id: UNVERIFIED (huawei-cloud-api.md §4.3), so limits.port_id_nic_on_detach chooses —
+ *   'keep' (default: the elastic NIC survives, back to DOWN with device_id "" and device_owner "") or 'delete'.
  * - job_fail_rate failures: every sub-job FAIL with Ecs.0217 (attach) / Ecs.0507 (detach), nothing changes.
  */
 import { formatIpv4 } from '../../lib/net.js';
 import type { JobModel, ServerModel, SubJobModel } from '../models.js';
 import type { EmulatorContext } from '../store.js';
 import { allocateIp, insertPort, removePort } from './port-model.js';
-import { attachedPorts } from './servers.js';
+import { attachedPorts, maxNicsOf } from './servers.js';
 
 function fail(sub: SubJobModel, code: string, reason: string): void {
   sub.outcome = 'FAIL';
@@ -26,14 +27,15 @@ function fail(sub: SubJobModel, code: string, reason: string): void {
 }
 
 function attachOne(ctx: EmulatorContext, server: ServerModel, sub: SubJobModel): void {
-  if (ctx.settings.limits.nic_limit_mode === 'job' && attachedPorts(ctx, server).length >= server.maxNics) {
-    return fail(sub, 'Ecs.0050', `The number of NICs of server ${server.id} exceeds the quota (${server.maxNics}).`);
+  const max = maxNicsOf(ctx, server);
+  if (ctx.settings.limits.nic_limit_mode === 'job' && attachedPorts(ctx, server).length >= max) {
+    return fail(sub, 'Ecs.0050', `The number of NICs of server ${server.id} exceeds the quota (${max}).`);
   }
   const owner = `compute:${server.az}`;
   if (sub.subnetId !== undefined) {
     const subnet = ctx.store.subnets.get(sub.subnetId);
     if (!subnet) return fail(sub, 'Ecs.0038', `Subnet ${sub.subnetId} does not exist.`);
-    const ip = allocateIp(subnet, sub.ipAddress === undefined ? undefined : formatIpv4(sub.ipAddress));
+    const ip = allocateIp(ctx, subnet, sub.ipAddress === undefined ? undefined : formatIpv4(sub.ipAddress));
     if (ip === 'in_use') return fail(sub, 'Ecs.0010', 'The private IP address is already in use.');
     if (ip === 'exhausted') return fail(sub, 'Ecs.0012', 'The subnet has no free IP addresses.');
     if (typeof ip === 'string') return fail(sub, 'Ecs.0212', 'Private IP allocation failed.');
@@ -59,7 +61,7 @@ function attachOne(ctx: EmulatorContext, server: ServerModel, sub: SubJobModel):
 function detachOne(ctx: EmulatorContext, server: ServerModel, sub: SubJobModel): void {
   const port = ctx.store.ports.get(sub.portId);
   if (!port || port.f.deviceId !== server.id) return fail(sub, 'Ecs.0085', `The server does not have NIC ${sub.portId}.`);
-  if (port.f.ecsCreated) {
+  if (port.f.ecsCreated || ctx.settings.limits.port_id_nic_on_detach === 'delete') {
     removePort(ctx, port);
   } else {
     port.f.deviceId = '';

@@ -27,7 +27,7 @@ import { isBoolean, isObject, isString, optional } from '../validate.js';
 import { submitJob } from './jobs.js';
 import { portStatus } from './port-model.js';
 import { portBeingAttached } from './ports.js';
-import { attachedPorts, findServer } from './servers.js';
+import { attachedPorts, findServer, maxNicsOf } from './servers.js';
 import { reservedIn } from './subnets.js';
 
 const bad = (message: string) => ecsError(400, 'Ecs.0005', message);
@@ -89,13 +89,13 @@ function subnetSub(ctx: EmulatorContext, server: ServerModel, n: Record<string, 
   if (n.security_groups) sub.securityGroups = (n.security_groups as Array<{ id: string }>).map((g) => g.id);
   if (n.ip_address !== undefined && n.ip_address !== '') {
     const ip = parseIpv4(n.ip_address);
-    if (ip === undefined || !cidrContainsIp(subnet.f.net, ip) || reservedIn(subnet, ip)) {
+    if (ip === undefined || !cidrContainsIp(subnet.f.net, ip) || reservedIn(ctx, subnet, ip)) {
       throw ecsError(400, 'Ecs.0039', `IP address ${String(n.ip_address)} is not in subnet ${subnet.f.cidr}.`);
     }
     if (subnet.taken.has(ip) || claimed.has(ip)) throw ecsError(400, 'Ecs.0010', `The private IP address ${String(n.ip_address)} is already in use.`);
     claimed.add(ip);
     sub.ipAddress = ip;
-  } else if (allocate(subnet.f.net, subnet.f.gateway, new Set([...subnet.taken, ...claimed]), subnet.hint) === undefined) {
+  } else if (allocate(subnet.f.net, subnet.f.gateway, ctx.settings.limits.reserved_tail_ips, new Set([...subnet.taken, ...claimed]), subnet.hint) === undefined) {
     throw ecsError(400, 'Ecs.0012', `Subnet ${subnetId} has no free IP addresses.`);
   }
   return sub;
@@ -106,8 +106,9 @@ function batchAdd(ctx: EmulatorContext, req: OpRequest): unknown {
   const nics = nicList(ctx, req.body);
   nics.forEach(validateNic);
   checkServerReady(ctx, server);
-  if (ctx.settings.limits.nic_limit_mode === 'sync' && attachedPorts(ctx, server).length + nics.length > server.maxNics) {
-    throw ecsError(400, 'Ecs.0050', `The number of NICs of ECS ${server.id} exceeds the quota (${server.maxNics}).`);
+  const max = maxNicsOf(ctx, server);
+  if (ctx.settings.limits.nic_limit_mode === 'sync' && attachedPorts(ctx, server).length + nics.length > max) {
+    throw ecsError(400, 'Ecs.0050', `The number of NICs of ECS ${server.id} exceeds the quota (${max}).`);
   }
   const seenPorts = new Set<string>();
   const claimed = new Set<number>();

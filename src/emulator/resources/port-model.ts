@@ -58,16 +58,16 @@ export function portView(ctx: EmulatorContext, p: PortModel): Port {
 export type AllocationFailure = 'invalid' | 'not_in_subnet' | 'reserved' | 'in_use' | 'exhausted';
 
 /** The address for a new port of `s`: the requested one if free, else the next free one. */
-export function allocateIp(s: SubnetModel, requested: string | undefined): number | AllocationFailure {
+export function allocateIp(ctx: EmulatorContext, s: SubnetModel, requested: string | undefined): number | AllocationFailure {
   if (requested !== undefined) {
     const ip = parseIpv4(requested);
     if (ip === undefined) return 'invalid';
     if (!cidrContainsIp(s.f.net, ip)) return 'not_in_subnet';
-    if (reservedIn(s, ip)) return 'reserved';
+    if (reservedIn(ctx, s, ip)) return 'reserved';
     if (s.taken.has(ip)) return 'in_use';
     return ip;
   }
-  const ip = allocate(s.f.net, s.f.gateway, s.taken, s.hint);
+  const ip = allocate(s.f.net, s.f.gateway, ctx.settings.limits.reserved_tail_ips, s.taken, s.hint);
   return ip ?? 'exhausted';
 }
 
@@ -103,6 +103,6 @@ export function insertPort(
 
 /** Remove a port and free its address. */
 export function removePort(ctx: EmulatorContext, p: PortModel): void {
-  ctx.store.ports.delete(p.f.id);
+  ctx.store.forget('ports', p.f.id);
   ctx.store.subnets.get(p.f.networkId)?.taken.delete(p.f.ip);
 }

@@ -6,7 +6,9 @@
  * - A fresh port is DOWN with device_id "" and device_owner "" (or neutron:VIP_PORT when asked); it becomes
  *   ACTIVE with device_id = server and device_owner compute:{az} when an ECS attach job completes.
  * - CreatePort in a subnet that is not ACTIVE yet → 500 VPC.0205 (retryable; limits.port_requires_subnet_active).
- * - Quota: limits.port_quota → 409 VPC.0114 "Quota exceeded for resources: ['port']" (code UNVERIFIED).
+ * - Quota: limits.port_quota → 409 VPC.0114 "Quota exceeded for resources: ['port']" (code UNVERIFIED). Ports
+ *   count whoever made them (CreatePort, or ECS for a subnet_id NIC), except servers' primary NICs made by the
+ *   control API. A port that ECS creates when a job completes is not refused for the quota.
  * - UNVERIFIED choices: unknown port → 404 VPC.2501; unknown network_id → 404 VPC.0202; subnet with no free
  *   address → 409 VPC.0702; DeletePort of an attached port (or one an ECS job is attaching) → 409 VPC.2511;
  *   bad field / fixed IP not in the subnet / reserved IP / bad limit or marker → 400 VPC.2500. A fixed IP in use
@@ -78,11 +80,11 @@ function createPort(ctx: EmulatorContext, req: OpRequest): unknown {
   if (ctx.settings.limits.port_requires_subnet_active && subnetStatus(subnet, ctx.clock.now()) !== 'ACTIVE') {
     throw vpcError(500, 'VPC.0205', 'Subnet status is invalid, please try later.');
   }
-  if (ctx.store.ports.size >= ctx.settings.limits.port_quota) {
+  if (ctx.store.quotaUsed('ports') >= ctx.settings.limits.port_quota) {
     throw vpcError(409, 'VPC.0114', "Quota exceeded for resources: ['port'].");
   }
   const requested = entry?.ip_address as string | undefined;
-  const ip = allocateIp(subnet, requested);
+  const ip = allocateIp(ctx, subnet, requested);
   switch (ip) {
     case 'invalid':
       throw invalid(`Invalid ip_address: ${requested ?? ''}.`);

@@ -6,11 +6,16 @@
  * LIMITATIONS
  * - No server lifecycle operations (create/delete/start/stop via the ECS API); the control API sets the status
  *   and the lock flag. Flavor, image, volumes and host fields are fixed plausible values.
- * - NIC capacity: each server's max_nics (default limits.max_nics = 12, primary included; per-flavor values
- *   UNVERIFIED); free_nic = max_nics − attached NICs. free_efi_nic/scsi/blk/disk are fixed numbers.
+ * - NIC capacity: each server's max_nics (primary included; per-flavor values UNVERIFIED): the one given at
+ *   creation, else the current limits.max_nics (default 12), so changing that limit applies to such servers at
+ *   once. free_nic = max_nics − attached NICs. free_efi_nic/scsi/blk/disk are fixed numbers.
  * - Unknown server → 404 Ecs.0114 on every ECS server path (the real ListServerInterfaces has been seen to
  *   answer 400 Ecs.0307 for a deleted server; not modelled).
  * - delete_on_termination: true for NICs ECS created (primary, subnet_id attach), false for port_id attaches.
+ * - A server in status ERROR carries `fault` {code 500, message, created, details} (huawei-cloud-api.md §4.4:
+ *   "only when status ERROR"; the content is the emulator's). cpu_options, hypervisor, security_options and
+ *   auto_terminate_time, and network_interfaces[].association (no EIPs: public_ip_address ""), are fixed values
+ *   in the SDK models' shapes.
  */
 import type { InterfaceAttachment, ServerAddress, ServerDetail } from '../../cloud/types.js';
 import { ecsError } from '../errors.js';
@@ -25,6 +30,11 @@ export function findServer(ctx: EmulatorContext, id: string): ServerModel {
   const s = ctx.store.servers.get(id);
   if (!s) throw ecsError(404, 'Ecs.0114', `The ECS ${id} does not exist.`);
   return s;
+}
+
+/** The server's NIC limit, primary included: its own, else the current limits.max_nics. */
+export function maxNicsOf(ctx: EmulatorContext, s: ServerModel): number {
+  return s.maxNics ?? ctx.settings.limits.max_nics;
 }
 
 /** The server's NICs, primary first, then in attach order. */
@@ -99,13 +109,28 @@ export function serverView(ctx: EmulatorContext, s: ServerModel): ServerDetail {
     'OS-SRV-USG:launched_at': launchedTime(s.createdAt),
     'OS-SRV-USG:terminated_at': '',
     'os-extended-volumes:volumes_attached': [],
+    auto_terminate_time: '',
+    cpu_options: { 'hw:cpu_threads': 2 },
+    hypervisor: { hypervisor_type: 'kvm', csd_hypervisor: '' },
+    security_options: { secure_boot_enabled: false, tpm_enabled: false },
     network_interfaces: ports.map((p) => ({
       port_id: p.f.id,
       primary: p.f.primary,
       ip_addresses: [formatIpv4(p.f.ip)],
       ipv6_addresses: [],
       subnet_id: p.f.networkId,
+      association: { public_ip_address: '' },
     })),
+    ...(s.status === 'ERROR'
+      ? {
+          fault: {
+            code: 500,
+            message: 'The ECS is in ERROR state.',
+            created: serverTime(s.updatedAt),
+            details: 'Set to ERROR through the emulator control API.',
+          },
+        }
+      : {}),
   };
 }
 
@@ -125,14 +150,14 @@ function interfaceView(ctx: EmulatorContext, p: PortModel, index: number): Inter
 }
 
 export function freeNics(ctx: EmulatorContext, s: ServerModel): number {
-  return Math.max(0, s.maxNics - attachedPorts(ctx, s).length);
+  return Math.max(0, maxNicsOf(ctx, s) - attachedPorts(ctx, s).length);
 }
 
 /** A server's NICs and its free NIC slots (both interface listings answer with them). */
 function nicSlots(ctx: EmulatorContext, serverId: string): { ports: PortModel[]; freeNic: number } {
   const s = findServer(ctx, serverId);
   const ports = attachedPorts(ctx, s);
-  return { ports, freeNic: Math.max(0, s.maxNics - ports.length) };
+  return { ports, freeNic: Math.max(0, maxNicsOf(ctx, s) - ports.length) };
 }
 
 export const serverRoutes: RouteDef[] = [

@@ -8,8 +8,13 @@
  * - UNKNOWN → ACTIVE after timings.subnet_ready_ms on the injected clock.
  * - CreateSubnet in a VPC that is not OK yet → 400 VPC.0004 (limits.subnet_requires_vpc_ok, default true).
  *   A VPC created without a cidr accepts any private subnet CIDR.
- * - Reserved addresses: network, gateway, broadcast, broadcast-1, broadcast-2 (UNVERIFIED set, see lib/net.ts reservedAddresses).
+ * - Reserved addresses: network, gateway and the last limits.reserved_tail_ips (default 3: broadcast, broadcast-1,
+ *   broadcast-2) — an UNVERIFIED set, see ipam.ts.
  * - Quota: limits.subnet_quota → 409 VPC.0114 "Quota exceeded for resources: ['subnet']" (code UNVERIFIED).
+ *   Subnets made by the control API (a server's subnet) are exempt and do not count.
+ * - CIDR codes: malformed, not aligned or prefix outside 8..28 → 400 VPC.0212 "invalid subnet CIDR"; well-formed
+ *   but not inside the VPC's CIDR — a public range in a private VPC included — → 400 VPC.0203 (the more specific
+ *   documented code); outside the private ranges in a VPC without a CIDR → 400 VPC.0212.
  * - UNVERIFIED choices: unknown subnet → 404 VPC.0202; DeleteSubnet while ports use it → 409 VPC.0208 (the OTC
  *   table lists 500 for VPC.0208; 409 keeps "in use" a conflict, not a server fault); bad limit/marker or an
  *   invalid field → 400 VPC.0201; invalid CIDR → 400 VPC.0212; availability_zone not in
@@ -17,8 +22,8 @@
  */
 import type { Subnet } from '../../cloud/types.js';
 import { vpcError } from '../errors.js';
-import { cidrContains, cidrContainsIp, cidrOverlaps, firstHost, isIpv4, isPrivateCidr, parseIpv4, reservedAddresses, type Cidr } from '../../lib/net.js';
-import { parseNetwork, usableCount } from '../ipam.js';
+import { cidrContains, cidrContainsIp, cidrOverlaps, firstHost, isIpv4, isPrivateCidr, parseIpv4, type Cidr } from '../../lib/net.js';
+import { freeCount, parseNetwork, reservedSet } from '../ipam.js';
 import { subnetStatus, vpcStatus, vpcTime } from '../lifecycle.js';
 import { SubnetModel, type VpcModel } from '../models.js';
 import { paginate, queryOne } from '../query.js';
@@ -52,7 +57,7 @@ export function subnetView(ctx: EmulatorContext, s: SubnetModel): Subnet {
     created_at: vpcTime(f.createdAt),
     updated_at: vpcTime(status === 'ACTIVE' ? f.readyAt : f.createdAt),
     enable_network_address_usage_metrics: false,
-    available_ip_address_count: usableCount(f.net, f.gateway) - s.taken.size,
+    available_ip_address_count: freeCount(f.net, f.gateway, ctx.settings.limits.reserved_tail_ips, s.taken),
   };
 }
 
@@ -117,7 +122,7 @@ function createSubnet(ctx: EmulatorContext, req: OpRequest): unknown {
   if (!checkName(o.name, 1, 64)) throw invalid('Invalid name: 1-64 letters, digits, "_", "-" or ".".');
   if (typeof o.vpc_id !== 'string' || o.vpc_id === '') throw invalid('vpc_id is required.');
   const net = parseNetwork(o.cidr);
-  if (!net || net.prefix > 28 || net.prefix < 8 || !isPrivateCidr(net)) {
+  if (!net || net.prefix > 28 || net.prefix < 8) {
     throw vpcError(400, 'VPC.0212', `Invalid subnet cidr: ${String(o.cidr)} (private IPv4 CIDR, prefix <= 28).`);
   }
   const gateway = parseIpv4(o.gateway_ip);
@@ -143,13 +148,15 @@ function createSubnet(ctx: EmulatorContext, req: OpRequest): unknown {
   if (ctx.settings.limits.subnet_requires_vpc_ok && vpcStatus(vpc, ctx.clock.now()) !== 'OK') {
     throw vpcError(400, 'VPC.0004', 'VPC is not active, please try later.');
   }
-  if (vpc.net && !cidrContains(vpc.net, net)) throw vpcError(400, 'VPC.0203', 'Subnet CIDR is not within the VPC CIDR.');
+  // Containment before privacy: a public CIDR in a private VPC is first of all outside the VPC (VPC.0203).
+  if (vpc.net && !cidrContains(vpc.net, net)) throw vpcError(400, 'VPC.0203', `Subnet CIDR ${String(o.cidr)} is not within the VPC CIDR ${vpc.cidr}.`);
+  if (!isPrivateCidr(net)) throw vpcError(400, 'VPC.0212', `Invalid subnet cidr: ${String(o.cidr)} (must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16).`);
   for (const other of ctx.store.subnets.values()) {
     if (other.f.vpcId === vpc.id && cidrOverlaps(other.f.net, net)) {
       throw vpcError(400, 'VPC.0204', `Subnet CIDR conflicts with subnet ${other.f.id} (${other.f.cidr}).`);
     }
   }
-  if (ctx.store.subnets.size >= ctx.settings.limits.subnet_quota) {
+  if (ctx.store.quotaUsed('subnets') >= ctx.settings.limits.subnet_quota) {
     throw vpcError(409, 'VPC.0114', "Quota exceeded for resources: ['subnet'].");
   }
   const s = insertSubnet(ctx, {
@@ -187,13 +194,13 @@ function deleteSubnet(ctx: EmulatorContext, req: OpRequest): unknown {
   const s = findSubnet(ctx, req.params.subnet_id ?? '');
   if (s.f.vpcId !== vpc.id) throw vpcError(400, 'VPC.0207', 'The subnet does not belong to the VPC.');
   if (s.taken.size > 0) throw vpcError(409, 'VPC.0208', 'The subnet has private IP addresses in use.');
-  ctx.store.subnets.delete(s.f.id);
+  ctx.store.forget('subnets', s.f.id);
   return undefined;
 }
 
 /** True when `ip` may not be given to a port of this subnet. */
-export function reservedIn(s: SubnetModel, ip: number): boolean {
-  return reservedAddresses(s.f.net, s.f.gateway).has(ip);
+export function reservedIn(ctx: EmulatorContext, s: SubnetModel, ip: number): boolean {
+  return reservedSet(s.f.net, s.f.gateway, ctx.settings.limits.reserved_tail_ips).has(ip);
 }
 
 export const subnetRoutes: RouteDef[] = [

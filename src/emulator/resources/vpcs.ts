@@ -2,11 +2,11 @@
  * VPC v1: CreateVpc, ShowVpc, ListVpcs, DeleteVpc (huawei-cloud-api.md §3.1–3.4).
  *
  * LIMITATIONS
- * - No routes, peerings, VPN gateways, enterprise-project permissions or the v3 API (ListVpcs has no name
- *   filter, as in v1). `routes` is always [].
+ * - No routes, peerings, VPN gateways or enterprise-project permissions. v1 ListVpcs has no name filter (as in
+ *   the cloud); ListVpcs v3, which has one, is vpcs-v3.ts. `routes` is always [].
  * - CREATING → OK after timings.vpc_ready_ms on the injected clock; VPCs never go to ERROR.
  * - Quota: limits.vpc_quota (default 100; the real default quota is 5) → 409 VPC.0114. VPCs created by the
- *   control API (POST /_emulator/servers) are exempt.
+ *   control API (POST /_emulator/servers) are exempt: they do not count toward it (Store.quotaExempt).
  * - Name uniqueness (VPC.0115) is checked among non-empty names, case-sensitively (UNVERIFIED).
  * - UNVERIFIED choices: DeleteVpc of a CREATING VPC → 409 VPC.0110; a malformed VPC id (not a UUID) →
  *   400 VPC.0101; unknown marker or bad limit → 400 VPC.0101.
@@ -92,7 +92,7 @@ function createVpc(ctx: EmulatorContext, req: OpRequest): unknown {
   if (name !== '') {
     for (const v of ctx.store.vpcs.values()) if (v.name === name) throw vpcError(400, 'VPC.0115', 'The router name exists.');
   }
-  if (ctx.store.vpcs.size >= ctx.settings.limits.vpc_quota) {
+  if (ctx.store.quotaUsed('vpcs') >= ctx.settings.limits.vpc_quota) {
     throw vpcError(409, 'VPC.0114', "Quota exceeded for resources: ['router'].");
   }
   const vpc = insertVpc(ctx, {
@@ -123,7 +123,7 @@ function deleteVpc(ctx: EmulatorContext, req: OpRequest): unknown {
     if (s.f.vpcId === vpc.id) throw vpcError(409, 'VPC.0104', 'The router contains subnets, can not be deleted.');
   }
   if (vpcStatus(vpc, ctx.clock.now()) !== 'OK') throw vpcError(409, 'VPC.0110', 'VPC is not in a stable status, please try later.');
-  ctx.store.vpcs.delete(vpc.id);
+  ctx.store.forget('vpcs', vpc.id);
   return undefined;
 }
 

@@ -1,13 +1,14 @@
 /**
  * The project's own cloud client (src/cloud createCloudClient) against the emulator over HTTP: the whole attach
- * flow, each rule as a classified CloudError (code, cloud code, HTTP status, retryable), and the faults.
+ * flow, each rule as a classified CloudError (code, cloud code, HTTP status, retryable), the faults one by one,
+ * and the rule set again with faults on (latency + a seeded error_rate: GETs retried by the client, POSTs not).
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCloudClient, type ClosableCloudClient, type CloudError } from '../../../src/cloud/index.js';
+import { createCloudClient, isCloudError, type ClosableCloudClient, type CloudError } from '../../../src/cloud/index.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { waitUntil } from '../../../src/lib/wait.js';
-import type { ServerDetail } from '../../../src/cloud/types.js';
+import type { OperationName, ServerDetail } from '../../../src/cloud/types.js';
 import { cloudError, waitForJobEnd } from '../../helpers/cloud.js';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 
@@ -139,6 +140,34 @@ describe('the project client sees each rule as a classified CloudError', () => {
     expectCode(await cloudError(client.batchAddServerNics(stopped.id, [{ port_id: p2.id }])), 'CLOUD_BAD_REQUEST', 'Ecs.0100', 400, false);
   });
 
+  it('subnet gateway inside the CIDR, reserved addresses never allocated nor taken, subnet and port quotas', async () => {
+    const server = await t.control.createServer({});
+    const vpcId = server.metadata.vpc_id ?? ''; // 192.168.0.0/16, with the control-made 192.168.0.0/24
+    const subnet = (cidr: string, gateway_ip: string, name = 'g') => client.createSubnet({ name, cidr, gateway_ip, vpc_id: vpcId });
+    expectCode(await cloudError(subnet('192.168.1.0/24', '192.168.2.1')), 'CLOUD_BAD_REQUEST', 'VPC.0201', 400, false);
+    expectCode(await cloudError(subnet('192.168.1.0/24', '192.168.1.0')), 'CLOUD_BAD_REQUEST', 'VPC.0201', 400, false);
+    expectCode(await cloudError(subnet('192.168.1.0/24', '192.168.1.255')), 'CLOUD_BAD_REQUEST', 'VPC.0201', 400, false);
+    const small = await subnet('192.168.1.0/28', '192.168.1.1', 'small');
+    await waitUntil(async () => ((await client.showSubnet(small.id)).status === 'ACTIVE' ? true : undefined), { timeoutMs: 5000, intervalMs: 20 });
+    for (const reserved of ['192.168.1.0', '192.168.1.1', '192.168.1.13', '192.168.1.14', '192.168.1.15']) {
+      const err = await cloudError(client.createPort({ network_id: small.id, fixed_ips: [{ ip_address: reserved }] }));
+      expectCode(err, 'CLOUD_BAD_REQUEST', 'VPC.2500', 400, false);
+      assert.match(err.message, /reserved/);
+    }
+    const ips: string[] = [];
+    for (let i = 0; i < 11; i++) ips.push((await client.createPort({ network_id: small.id })).fixed_ips[0]?.ip_address ?? '');
+    assert.deepEqual(ips, Array.from({ length: 11 }, (_, i) => `192.168.1.${2 + i}`), 'network, gateway and the last three skipped');
+    expectCode(await cloudError(client.createPort({ network_id: small.id })), 'CLOUD_CONFLICT', 'VPC.0702', 409, false);
+    assert.equal((await client.showSubnet(small.id)).available_ip_address_count, 0);
+    // Quotas: the control-made subnet and primary NIC do not count; the API-made subnet and 11 ports do.
+    await t.control.configure({ limits: { subnet_quota: 1, port_quota: 11 } });
+    expectCode(await cloudError(subnet('192.168.2.0/24', '192.168.2.1', 'over')), 'CLOUD_CONFLICT', 'VPC.0114', 409, false);
+    const primarySubnet = await readySubnetOf(server);
+    expectCode(await cloudError(client.createPort({ network_id: primarySubnet })), 'CLOUD_CONFLICT', 'VPC.0114', 409, false);
+    await t.control.configure({ limits: { port_quota: 12 } });
+    assert.equal((await client.createPort({ network_id: primarySubnet })).status, 'DOWN', 'room again once the quota is raised');
+  });
+
   it('gateway rules', async () => {
     const stranger = createCloudClient(
       { ...t.cloudOptions, credentials: { kind: 'aksk', accessKey: t.credentials.accessKey, secretKey: 'wrong' }, getRetries: 0 },
@@ -207,5 +236,116 @@ describe('the project client under faults', () => {
     const t0 = performance.now();
     assert.ok(Array.isArray(await client.listVpcs()));
     assert.ok(performance.now() - t0 >= 45);
+  });
+});
+
+describe('the rule set with faults on: latency and a seeded error_rate', () => {
+  /** Calls per operation this test made on purpose (each POST attempt once; GETs before client retries). */
+  const asked: Partial<Record<OperationName, number>> = {};
+  const note = (op: OperationName): void => {
+    asked[op] = (asked[op] ?? 0) + 1;
+  };
+  let injected = 0;
+
+  /** An injected 5xx (error_rate): 500 Ecs.1000 (ECS) or 500 VPC.0105 (VPC), before the operation ran. */
+  const isInjected = (err: CloudError): boolean =>
+    err.code === 'CLOUD_UNAVAILABLE' && (err.cloudCode === 'Ecs.1000' || err.cloudCode === 'VPC.0105');
+
+  /**
+   * A create the way a careful caller does it (huawei-cloud-api.md §1.5): look up first, POST once, and after a
+   * failure look up again before another POST — the client never retries a POST by itself.
+   */
+  async function createOnce<T>(op: OperationName, lookup: () => Promise<T | undefined>, create: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const found = await lookup();
+      if (found !== undefined) return found;
+      note(op);
+      try {
+        return await create();
+      } catch (err) {
+        if (!isCloudError(err) || !isInjected(err)) throw err;
+        assert.equal(err.retryable, true);
+        injected++;
+      }
+    }
+    assert.fail(`${op}: still failing after 8 attempts`);
+  }
+
+  /** A call that the cloud must refuse with `cloudCode`; an injected 5xx is retried (the refusal changes nothing). */
+  async function refused(op: OperationName, call: () => Promise<unknown>, cloudCode: string): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      note(op);
+      const err = await cloudError(call());
+      if (isInjected(err)) {
+        injected++;
+        continue;
+      }
+      assert.equal(err.cloudCode, cloudCode, err.message);
+      assert.equal(err.retryable, false);
+      return;
+    }
+    assert.fail(`${op}: still failing after 8 attempts`);
+  }
+
+  it('gives the same rule answers; GETs ride out the injected 5xx, each POST is sent once per attempt', async () => {
+    const faulty = createCloudClient({ ...t.cloudOptions, getRetries: 6 }, { logger: silentLogger() });
+    try {
+      await t.control.configure({
+        seed: 20240115,
+        timings: { vpc_ready_ms: 0, subnet_ready_ms: 0, job_ms: { min: 0, max: 0 } }, // no polling: the draws stay in step
+        faults: { latency_ms: 5, error_rate: 0.3 },
+      });
+      const get = async <T>(op: OperationName, call: () => Promise<T>): Promise<T> => {
+        note(op);
+        return call();
+      };
+      const vpc = await createOnce(
+        'CreateVpc',
+        async () => (await get('ListVpcs', () => faulty.listVpcs())).find((v) => v.name === 'faulty'),
+        () => faulty.createVpc({ name: 'faulty', cidr: '10.30.0.0/16' }),
+      );
+      assert.equal((await get('ShowVpc', () => faulty.showVpc(vpc.id))).status, 'OK');
+      await refused('CreateVpc', () => faulty.createVpc({ name: 'faulty' }), 'VPC.0115');
+      const server = await t.control.createServer({ vpc_id: vpc.id }); // its subnet: 10.30.0.0/24
+      const small = await t.control.createServer({ vpc_id: vpc.id, max_nics: 1 });
+      const subnet = await createOnce(
+        'CreateSubnet',
+        async () => (await get('ListSubnets', () => faulty.listSubnets({ vpc_id: vpc.id }))).find((s) => s.name === 'faulty-s'),
+        () => faulty.createSubnet({ name: 'faulty-s', cidr: '10.30.1.0/24', gateway_ip: '10.30.1.1', vpc_id: vpc.id }),
+      );
+      await refused('CreateSubnet', () => faulty.createSubnet({ name: 'x', cidr: '10.31.0.0/24', gateway_ip: '10.31.0.1', vpc_id: vpc.id }), 'VPC.0203');
+      await refused('CreateSubnet', () => faulty.createSubnet({ name: 'x', cidr: '10.30.1.128/25', gateway_ip: '10.30.1.129', vpc_id: vpc.id }), 'VPC.0204');
+      await refused('CreateSubnet', () => faulty.createSubnet({ name: 'x', cidr: '10.30.2.0/24', gateway_ip: '10.30.3.1', vpc_id: vpc.id }), 'VPC.0201');
+      const port = await createOnce(
+        'CreatePort',
+        async () => (await get('ListPorts', () => faulty.listPorts({ network_id: subnet.id, fixed_ips: ['ip_address=10.30.1.9'] })))[0],
+        () => faulty.createPort({ network_id: subnet.id, fixed_ips: [{ ip_address: '10.30.1.9' }] }),
+      );
+      await refused('CreatePort', () => faulty.createPort({ network_id: subnet.id, fixed_ips: [{ ip_address: '10.30.1.9' }] }), 'VPC.0701');
+      await refused('CreatePort', () => faulty.createPort({ network_id: subnet.id, fixed_ips: [{ ip_address: '10.30.1.255' }] }), 'VPC.2500');
+      const attached = async (): Promise<boolean> =>
+        (await get('ListServerInterfaces', () => faulty.listServerInterfaces(server.id))).interfaceAttachments.some((a) => a.port_id === port.id);
+      const accepted = await createOnce('BatchAddServerNics', async () => ((await attached()) ? { job_id: '' } : undefined), () => faulty.batchAddServerNics(server.id, [{ port_id: port.id }]));
+      const job = await get('ShowJob', () => faulty.showJob(accepted.job_id));
+      assert.equal(job.status, 'SUCCESS');
+      assert.equal(job.entities.sub_jobs?.[0]?.entities.nic_id, port.id);
+      assert.equal(await attached(), true);
+      const other = await t.control.createServer({ vpc_id: vpc.id });
+      await refused('BatchAddServerNics', () => faulty.batchAddServerNics(other.id, [{ port_id: port.id }]), 'Ecs.0919');
+      await refused('BatchAddServerNics', () => faulty.batchAddServerNics(small.id, [{ subnet_id: subnet.id }]), 'Ecs.0050');
+      const missing = await cloudError(get('ShowServer', () => faulty.showServer('6f0bcd21-4d5c-4a3b-9c1d-2e3f4a5b6c7d')));
+      assert.equal(missing.cloudCode, 'Ecs.0114', 'a 404 is an answer, not retried');
+
+      const { calls } = await t.control.state();
+      const posts: OperationName[] = ['CreateVpc', 'CreateSubnet', 'CreatePort', 'BatchAddServerNics'];
+      for (const op of posts) assert.equal(calls[op], asked[op], `${op}: exactly one HTTP call per attempt (no blind POST retry)`);
+      const gets = (Object.keys(asked) as OperationName[]).filter((op) => !posts.includes(op));
+      for (const op of gets) assert.ok(calls[op] >= (asked[op] ?? 0), op);
+      const getRetries = gets.reduce((n, op) => n + calls[op] - (asked[op] ?? 0), 0);
+      assert.ok(injected >= 1, `the seeded error_rate hit a POST (${injected} injected failures seen)`);
+      assert.ok(getRetries >= 1, `the client retried GETs after injected 5xx (${getRetries} retries)`);
+    } finally {
+      faulty.close();
+    }
   });
 });

@@ -78,6 +78,27 @@ describe('servers', () => {
     assert.equal(primary.device_owner, 'compute:cn-north-4a');
   });
 
+  it('shows the fields huawei-cloud-api.md §4.4 lists, and a fault object only while the server is ERROR', async () => {
+    const s = server();
+    const d = (await e.call('GET', `cloudservers/${s.id}`)).body.server;
+    for (const k of ['auto_terminate_time', 'cpu_options', 'hypervisor', 'security_options', 'network_interfaces', 'locked', 'host_status']) {
+      assert.ok(k in d, `server.${k}`);
+    }
+    assert.deepEqual(Object.keys(d.network_interfaces[0]).sort(), ['association', 'ip_addresses', 'ipv6_addresses', 'port_id', 'primary', 'subnet_id']);
+    assert.equal('fault' in d, false, 'no fault while ACTIVE');
+    clock.advance(5000);
+    e.t.emulator.control.updateServer(s.id, { status: 'ERROR' });
+    const err = (await e.call('GET', `cloudservers/${s.id}`)).body.server;
+    assert.equal(err.status, 'ERROR');
+    assert.equal(err['OS-EXT-STS:vm_state'], 'error');
+    assert.equal(typeof err.fault.code, 'number');
+    assert.equal(typeof err.fault.message, 'string');
+    assert.equal(typeof err.fault.details, 'string');
+    assert.equal(err.fault.created, new Date(clock.now()).toISOString().slice(0, 19) + 'Z');
+    e.t.emulator.control.updateServer(s.id, { status: 'ACTIVE' });
+    assert.equal('fault' in (await e.call('GET', `cloudservers/${s.id}`)).body.server, false);
+  });
+
   it('answers an unknown server with 404 Ecs.0114 on every server path', async () => {
     const id = '6f0bcd21-4d5c-4a3b-9c1d-2e3f4a5b6c7d';
     for (const path of [`cloudservers/${id}`, `cloudservers/${id}/os-interface`, `cloudservers/${id}/os-interface_extension`]) {
@@ -107,6 +128,7 @@ describe('attaching a port (BatchAddServerNics with port_id)', () => {
     assert.match(j0.begin_time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     assert.equal(j0.entities.sub_jobs_total, 1);
     assert.equal(j0.entities.sub_jobs[0].entities.nic_id, portId);
+    assert.equal(j0.entities.nic_id, undefined, 'the NIC id is per sub-job only (huawei-cloud-api.md §4.2)');
     clock.advance(1000);
     assert.equal((await e.call('GET', `jobs/${jobId}`)).body.status, 'RUNNING');
     assert.equal((await e.call('GET', `ports/${portId}`)).body.port.status, 'DOWN', 'no effect before completion');

@@ -30,9 +30,11 @@ describe('faults', () => {
     await e.t.control.configure({ faults: { error_rate: 1 } });
     const v = await e.call('POST', 'vpcs', { body: { vpc: { name: 'never' } } });
     assert.equal(v.status, 500);
+    assert.deepEqual(Object.keys(v.body).sort(), ['code', 'message'], 'VPC v1 shape');
     assert.equal(v.body.code, 'VPC.0105');
     const j = await e.call('GET', 'jobs/x');
     assert.equal(j.status, 500);
+    assert.deepEqual(Object.keys(j.body), ['error'], 'ECS shape');
     assert.equal(j.body.error.code, 'Ecs.1000');
     const state = await e.t.control.state();
     assert.equal(state.vpcs.length, 0, 'the operation did not run');
@@ -184,7 +186,7 @@ describe('control API', () => {
     assert.equal(st.calls.CreatePort, 1);
     assert.equal(st.calls.ListSubnets, 1);
     assert.equal(st.calls.DeleteVpc, 0);
-    assert.equal(Object.keys(st.calls).length, 18);
+    assert.equal(Object.keys(st.calls).length, 19, '§8 rows 1–18 and 3b (ListVpcsV3)');
     assert.equal(st.ports.length, 2);
     assert.equal(st.servers[0]?.id, serverId);
   });

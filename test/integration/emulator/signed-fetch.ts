@@ -40,14 +40,16 @@ export interface SignedCallOptions {
   unsigned?: boolean;
   /** Replace the project id in the path. */
   projectId?: string;
+  /** The API version segment (default 'v1'; 'v3' for the VPC v3 API). */
+  version?: 'v1' | 'v3';
 }
 
 export type SignedClient = (method: string, path: string, opts?: SignedCallOptions) => Promise<SignedResponse>;
 
-/** `path` is relative to /v1/{project_id}/, e.g. `vpcs` or `cloudservers/{id}/nics`. */
+/** `path` is relative to /v1/{project_id}/ (or /v3/...), e.g. `vpcs` or `cloudservers/{id}/nics`. */
 export function signedClient(o: SignedClientOptions): SignedClient {
   return async (method, path, opts = {}) => {
-    const url = new URL(`${o.url}/v1/${opts.projectId ?? o.projectId}/${path}`);
+    const url = new URL(`${o.url}/${opts.version ?? 'v1'}/${opts.projectId ?? o.projectId}/${path}`);
     for (const [k, v] of opts.query ?? []) url.searchParams.append(k, v);
     const body = opts.body === undefined ? '' : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     const base: Record<string, string> = { 'Content-Type': 'application/json', 'X-Project-Id': o.projectId, ...opts.headers };

@@ -151,6 +151,15 @@ describe('subnets', () => {
     assertVpcError(await post('10.0.2.0/24', '10.0.2.0'), 400, 'VPC.0201');
     assertVpcError(await post('10.0.2.0/24', '10.0.2.255'), 400, 'VPC.0201');
     assert.equal((await post('10.0.2.0/28', '10.0.2.1')).status, 200);
+    // A well-formed public CIDR in a private VPC is outside the VPC (VPC.0203), not an invalid CIDR (VPC.0212).
+    assertVpcError(await post('8.8.8.0/24', '8.8.8.1'), 400, 'VPC.0203');
+  });
+
+  it('refuses a public subnet CIDR in a VPC without a CIDR with 400 VPC.0212', async () => {
+    const r = await e.call('POST', 'vpcs', { body: { vpc: { name: 'nocidr' } } });
+    clock.advance(2000);
+    const post = await e.call('POST', 'subnets', { body: { subnet: { name: 'x', cidr: '8.8.8.0/24', gateway_ip: '8.8.8.1', vpc_id: r.body.vpc.id } } });
+    assertVpcError(post, 400, 'VPC.0212');
   });
 
   it('validates names, DNS, AZ and DHCP options with 400 VPC.0201, and an unknown VPC with 404 VPC.0003', async () => {
