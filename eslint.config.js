@@ -29,13 +29,21 @@ const zones = layers.flatMap((target) =>
 );
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**'] },
+  // test/fixtures/lint/ holds deliberate violations that test/unit/lint/ lints on purpose.
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', 'test/fixtures/lint/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
+      // import-x only puts a file into its dependency graph (which no-cycle walks) when the file's extension
+      // is listed in import-x/extensions and a parser is named for it; without these two settings every .ts
+      // import was silently skipped and no-cycle could never fire (test/unit/lint/ guards this).
+      // (The preset's legacy 'import-x/resolver' is left out: resolver-next below is the one resolver.)
+      'import-x/extensions': importX.flatConfigs.typescript.settings['import-x/extensions'],
+      'import-x/external-module-folders': importX.flatConfigs.typescript.settings['import-x/external-module-folders'],
+      'import-x/parsers': importX.flatConfigs.typescript.settings['import-x/parsers'],
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
     },
     rules: {

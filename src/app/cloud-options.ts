@@ -4,17 +4,16 @@
  * `npm start` runs at config.emulator.host:port) with the emulator's credentials.
  */
 import { resolveEndpoints, type CloudClientOptions } from '../cloud/client.js';
+import { crossKeyProblems } from '../config/cross-checks.js';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../lib/errors.js';
 
 export function cloudOptionsFromConfig(config: Config): CloudClientOptions {
   const c = config.cloud;
-  if (!c.projectId) {
-    throw new ConfigError('Invalid configuration:\n  - HUAWEICLOUD_SDK_PROJECT_ID (cloud.projectId): required when cloud credentials are set (the IAM project id of the region, 32 hex)');
-  }
-  if (c.ak !== '' && c.sk === '') {
-    throw new ConfigError('Invalid configuration:\n  - HUAWEICLOUD_SDK_SK (cloud.sk): required with HUAWEICLOUD_SDK_AK');
-  }
+  // loadConfig already reported these (with every other problem); this guards configs built another way
+  // (tests, tools) with the same checks, not a second copy of them.
+  const problems = crossKeyProblems({ cloud: c });
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
   const { ecs, vpc } = resolveEndpoints(c.region, c.ecsEndpoint, c.vpcEndpoint);
   return {
     ecsEndpoint: ecs,

@@ -22,6 +22,8 @@ import type {
   ListPortsQuery,
   ListSubnetsQuery,
   ListVpcsQuery,
+  ListVpcsV3Page,
+  ListVpcsV3Query,
   OperationName,
   Port,
   ServerAttachableNicNum,
@@ -29,6 +31,7 @@ import type {
   ServerInterfaces,
   Subnet,
   Vpc,
+  VpcV3,
 } from './types.js';
 
 /** What one finished call looked like (for logs, metrics and stage transition lines). */
@@ -78,6 +81,19 @@ export interface CloudClient {
   showServerAttachableNicNum(serverId: string, opts?: CallOptions): Promise<ServerAttachableNicNum>;
 }
 
+/**
+ * ListVpcs v3 (huawei-cloud-api.md §3.3, §8 row 3b): the VPC list with name/cidr/description filters, which v1
+ * lacks. Its VPC objects are not v1 `Vpc`s (other fields; status PENDING/ACTIVE, not CREATING/OK).
+ * Kept apart from CloudClient because nothing in the workflow calls it yet: wrappers of CloudClient (e.g.
+ * src/workflow/instrumented-client.ts) need not forward it until something does.
+ */
+export interface VpcV3Client {
+  /** One page, as sent: `vpcs` plus `page_info` (next_marker only when more follow) and `request_id`. */
+  listVpcsV3(query?: ListVpcsV3Query, opts?: CallOptions): Promise<ListVpcsV3Page>;
+  /** Every page, following page_info.next_marker until the cloud gives none. */
+  listAllVpcsV3(query?: Omit<ListVpcsV3Query, 'marker'>, opts?: CallOptions): Promise<VpcV3[]>;
+}
+
 export type CloudCredentials =
   | { kind: 'aksk'; accessKey: string; secretKey: string; securityToken?: string }
   | { kind: 'token'; token: string };
@@ -101,6 +117,11 @@ export interface CloudClientDeps {
   beforeCall?: (operation: OperationName) => Promise<void>;
   /** Called after every HTTP attempt (metrics). */
   onCall?: (meta: CallMeta) => void;
+  /**
+   * Told of every throttled answer (429 / APIGW.0308) with its Retry-After: the shared rate limiter's pause
+   * plugs in here. With it, the client never sleeps out a throttle itself; the error goes up (./retry.ts).
+   */
+  onThrottled?: (retryAfterMs: number, operation: OperationName) => Promise<void> | void;
 }
 
 /** https://{service}.{region}.myhuaweicloud.com unless overridden (huawei-cloud-api.md §1.1). */

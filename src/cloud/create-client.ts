@@ -3,7 +3,7 @@
  * Wiring only: each resource file owns its paths, success codes and validators; ./retry.ts owns retries;
  * ./classify.ts owns error classification.
  */
-import type { CloudClient, CloudClientDeps, CloudClientOptions } from './client.js';
+import type { CloudClient, CloudClientDeps, CloudClientOptions, VpcV3Client } from './client.js';
 import { jobOperations } from './jobs.js';
 import { nicOperations } from './nics.js';
 import { portOperations } from './ports.js';
@@ -13,8 +13,8 @@ import { subnetOperations } from './subnets.js';
 import { createTransport } from './transport.js';
 import { vpcOperations } from './vpcs.js';
 
-/** The client plus close(), which drops its keep-alive sockets (call it on shutdown and in tests). */
-export interface ClosableCloudClient extends CloudClient {
+/** The client (with ListVpcs v3) plus close(), which drops its keep-alive sockets (call it on shutdown and in tests). */
+export interface ClosableCloudClient extends CloudClient, VpcV3Client {
   close(): void;
 }
 
@@ -23,7 +23,7 @@ export function createCloudClient(options: CloudClientOptions, deps: CloudClient
   if (!Number.isInteger(options.getRetries) || options.getRetries < 0) throw new TypeError('createCloudClient: getRetries must be a whole number ≥ 0');
   if (!(options.timeoutMs > 0)) throw new TypeError('createCloudClient: timeoutMs must be > 0');
   const transport = createTransport(options, deps);
-  const call = createCaller(transport, { getRetries: options.getRetries });
+  const call = createCaller(transport, { getRetries: options.getRetries, ...(deps.onThrottled ? { onThrottled: deps.onThrottled } : {}) });
   return {
     projectId: options.projectId,
     ...vpcOperations(call),

@@ -8,6 +8,7 @@ export {
   type CloudClientDeps,
   type CloudClientOptions,
   type CloudCredentials,
+  type VpcV3Client,
 } from './client.js';
 export { CloudError, isCloudError, type CloudErrorKind, type CloudErrorFields } from './errors.js';
 export { classifyCloudError, parseErrorBody, parseRetryAfter, DEFAULT_RETRY_AFTER_MS, type ClassifyInput } from './classify.js';
@@ -35,6 +36,8 @@ export {
 } from './signer.js';
 export {
   VpcSchema,
+  VpcV3Schema,
+  ListVpcsV3PageSchema,
   SubnetSchema,
   PortSchema,
   JobSchema,

@@ -44,3 +44,29 @@ export async function collectPages<T extends { id: string }>(
   }
   return all;
 }
+
+/**
+ * v3 pagination (ListVpcs v3): follow `page_info.next_marker` until a page without one. Items are kept once
+ * by id and a marker already followed ends the walk, so a cloud that ignores the marker cannot loop or
+ * duplicate (the same guards as collectPages).
+ */
+export async function collectNextMarkerPages<T extends { id: string }>(
+  fetchPage: (marker: string | undefined) => Promise<{ items: T[]; nextMarker: string | undefined }>,
+): Promise<T[]> {
+  const all: T[] = [];
+  const ids = new Set<string>();
+  const followed = new Set<string>();
+  let marker: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const { items, nextMarker } = await fetchPage(marker);
+    for (const item of items) {
+      if (ids.has(item.id)) continue;
+      ids.add(item.id);
+      all.push(item);
+    }
+    if (nextMarker === undefined || followed.has(nextMarker)) break;
+    followed.add(nextMarker);
+    marker = nextMarker;
+  }
+  return all;
+}

@@ -19,7 +19,9 @@ import type {
   ServerDetail,
   ServerInterfaces,
   Subnet,
+  ListVpcsV3Page,
   Vpc,
+  VpcV3,
 } from './types.js';
 
 const S = Type.String();
@@ -43,6 +45,33 @@ export const VpcSchema = Type.Object({
   updated_at: Str(),
   block_service_endpoint_states: Type.Optional(S),
   enable_network_address_usage_metrics: Type.Optional(Type.Boolean()),
+});
+
+/** ListVpcs v3 (§3.3, §8 row 3b): its own field set and status vocabulary (PENDING/ACTIVE). */
+export const VpcV3Schema = Type.Object({
+  id: S,
+  name: S,
+  description: Str(),
+  cidr: S,
+  extend_cidrs: Type.Array(S, { default: [] }),
+  status: Lit('PENDING', 'ACTIVE'),
+  project_id: Str(),
+  enterprise_project_id: Str('0'),
+  created_at: Str(),
+  updated_at: Str(),
+  cloud_resources: Type.Array(Type.Object({ resource_type: S, resource_count: Type.Integer() }), { default: [] }),
+  tags: Type.Array(Type.Object({ key: S, value: Str() }), { default: [] }),
+});
+
+/** One page of ListVpcs v3. page_info is required: without it the pages cannot be followed. */
+export const ListVpcsV3PageSchema = Type.Object({
+  request_id: Str(),
+  vpcs: Type.Array(VpcV3Schema),
+  page_info: Type.Object({
+    previous_marker: Type.Optional(S),
+    current_count: Type.Integer({ minimum: 0 }),
+    next_marker: Type.Optional(Type.String({ minLength: 1 })),
+  }),
 });
 
 const ExtraDhcpOpts = Type.Array(Type.Object({ opt_name: S, opt_value: Type.Optional(S) }), { default: [] });
@@ -215,6 +244,8 @@ export const ServerAttachableNicNumSchema = Type.Object({
 type Assignable<A, B> = A extends B ? true : never;
 const drift: [
   Assignable<Static<typeof VpcSchema>, Vpc>,
+  Assignable<Static<typeof VpcV3Schema>, VpcV3>,
+  Assignable<Static<typeof ListVpcsV3PageSchema>, ListVpcsV3Page>,
   Assignable<Static<typeof SubnetSchema>, Subnet>,
   Assignable<Static<typeof PortSchema>, Port>,
   Assignable<Static<typeof JobSchema>, Job>,
@@ -223,7 +254,7 @@ const drift: [
   Assignable<Static<typeof InterfaceAttachmentSchema>, InterfaceAttachment>,
   Assignable<Static<typeof ServerInterfacesSchema>, ServerInterfaces>,
   Assignable<Static<typeof ServerAttachableNicNumSchema>, ServerAttachableNicNum>,
-] = [true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true];
 void drift;
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; problem: string };

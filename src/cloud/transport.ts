@@ -22,12 +22,15 @@ import type { OperationName } from './types.js';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type QueryPairs = Array<[string, string]>;
 export type Service = 'ecs' | 'vpc';
+export type ApiVersion = 'v1' | 'v3';
 
 export interface WireRequest<T> {
   operation: OperationName;
   service: Service;
   method: HttpMethod;
-  /** Path segments after `/v1/{project_id}/`, unencoded (ids are encoded here, so no id can alter the path). */
+  /** API version, the first path segment (default v1; ListVpcs v3, §8 row 3b, is `/v3/{project_id}/vpc/vpcs`). */
+  version?: ApiVersion;
+  /** Path segments after `/{version}/{project_id}/`, unencoded (ids are encoded here, so no id can alter the path). */
   path: readonly string[];
   query?: QueryPairs;
   /** JSON body; serialised once, and those bytes are both hashed and sent. */
@@ -47,10 +50,10 @@ export interface Transport {
 
 const USER_AGENT = 'ecs-nic-attach/0.1 (node-fetch)';
 
-/** The URL of a request: `{endpoint}/v1/{project_id}/{segments}?{query}`. Exported for tests and the emulator's callers. */
-export function buildUrl(endpoint: string, projectId: string, path: readonly string[], query: QueryPairs = []): URL {
+/** The URL of a request: `{endpoint}/{version}/{project_id}/{segments}?{query}`. Exported for tests and the emulator's callers. */
+export function buildUrl(endpoint: string, projectId: string, path: readonly string[], query: QueryPairs = [], version: ApiVersion = 'v1'): URL {
   const base = endpoint.replace(/\/+$/, '');
-  const segments = ['v1', projectId, ...path].map(rfc3986).join('/');
+  const segments = [version, projectId, ...path].map(rfc3986).join('/');
   const qs = query.length > 0 ? `?${encodeQuery(query)}` : '';
   return new URL(`${base}/${segments}${qs}`);
 }
@@ -89,7 +92,7 @@ export function createTransport(options: CloudClientOptions, deps: CloudClientDe
 
   async function send<T>(req: WireRequest<T>, opts: CallOptions = {}): Promise<T> {
     if (deps.beforeCall) await deps.beforeCall(req.operation);
-    const url = buildUrl(endpoints[req.service], options.projectId, req.path, req.query);
+    const url = buildUrl(endpoints[req.service], options.projectId, req.path, req.query, req.version);
     const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body), 'utf8');
     const headers = headersFor(req.method, url, body);
 

@@ -29,12 +29,57 @@ export interface CreateVpcOption {
   cidr?: string;
   enterprise_project_id?: string;
   tags?: string[];
+  /** `on` / `off` (API definition and Go SDK; not in the Node SDK's model). */
+  block_service_endpoint_states?: 'on' | 'off';
+  enable_network_address_usage_metrics?: boolean;
 }
 export interface ListVpcsQuery {
   limit?: number;
   marker?: string;
   id?: string;
   enterprise_project_id?: string;
+}
+
+// ---------- VPC v3 ListVpcs (§3.3, §8 row 3b): the list with a name filter that v1 lacks.
+// A different object from the v1 Vpc: other fields, and the status vocabulary PENDING/ACTIVE (not CREATING/OK).
+export type VpcV3Status = 'PENDING' | 'ACTIVE';
+export interface VpcV3 {
+  id: string;
+  name: string;
+  description: string;
+  cidr: string;
+  extend_cidrs: string[];
+  status: VpcV3Status;
+  project_id: string;
+  enterprise_project_id: string;
+  created_at: string;
+  updated_at: string;
+  cloud_resources: Array<{ resource_type: string; resource_count: number }>;
+  tags: Array<{ key: string; value: string }>;
+}
+/** v3 pagination: next_marker is present only when more items follow. */
+export interface PageInfo {
+  previous_marker?: string;
+  current_count: number;
+  next_marker?: string;
+}
+/** Every filter but enterprise_project_id is repeatable (sent as repeated keys; any value matches). */
+export interface ListVpcsV3Query {
+  /** 0–2000. */
+  limit?: number;
+  marker?: string;
+  id?: string[];
+  name?: string[];
+  description?: string[];
+  cidr?: string[];
+  /** `all_granted_eps` = every enterprise project. */
+  enterprise_project_id?: string;
+}
+/** One page of ListVpcs v3: the body as sent (`request_id`, `vpcs`, `page_info`). */
+export interface ListVpcsV3Page {
+  request_id: string;
+  vpcs: VpcV3[];
+  page_info: PageInfo;
 }
 
 // ---------- Subnet (§3.5–3.6)
@@ -84,6 +129,7 @@ export interface CreateSubnetOption {
   availability_zone?: string;
   extra_dhcp_opts?: ExtraDhcpOpt[];
   tags?: string[];
+  enable_network_address_usage_metrics?: boolean;
 }
 export interface ListSubnetsQuery {
   limit?: number;
@@ -153,6 +199,7 @@ export interface ListPortsQuery {
   /** Each entry `ip_address=1.2.3.4` or `subnet_id=<neutron subnet id>`. */
   fixed_ips?: string[];
   enterprise_project_id?: string;
+  enable_efi?: boolean;
 }
 
 // ---------- ECS NICs and jobs (§4.1–4.3)
@@ -236,11 +283,12 @@ export interface ServerAttachableNicNum {
   interfaceAttachments: Array<InterfaceAttachment & { preserve_on_delete?: boolean }>;
 }
 
-/** Operation names (the §8 table; also the emulator's call-count keys). */
+/** Operation names (the §8 table, rows 1–18 and 3b; also the emulator's call-count keys). */
 export type OperationName =
   | 'CreateVpc'
   | 'ShowVpc'
   | 'ListVpcs'
+  | 'ListVpcsV3'
   | 'DeleteVpc'
   | 'CreateSubnet'
   | 'ShowSubnet'

@@ -1,4 +1,12 @@
-/** Custom convict formats. Each throws an Error whose message says what is expected. */
+/**
+ * Custom convict formats. Each throws an Error whose message says what is expected.
+ *
+ * The schema uses only these (plus String and lists of choices), never convict's built-in number/boolean
+ * formats: convict coerces env vars for those itself, on every load(), loosely — parseInt('80abc') = 80,
+ * parseInt('1.5s') = 1, and any boolean other than "false" is true, so WEBHOOK_ALLOW_PRIVATE=0 turned the
+ * guard off. The coercions below accept only exact forms and otherwise leave the raw string, which the
+ * validator then rejects with the usual one-line message (test/unit/config/ checks the schema for built-ins).
+ */
 import { parseDurationList } from '../lib/backoff.js';
 
 function assertString(v: unknown): asserts v is string {
@@ -43,8 +51,19 @@ export const formats: Record<string, Validate> = {
     const list = parseDurationList(v);
     if (list.length === 0) throw new Error('must list at least one duration, e.g. 5s,5m,30m,2h,5h,10h,10h');
   },
+  /** A TCP port; 0 means "any free port" where the key's doc says so. */
+  'tcp-port': (v: unknown) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) throw new Error('must be a port number, a whole number from 0 to 65535');
+  },
+  'non-negative-int': (v: unknown) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Error('must be a whole number of at least 0');
+  },
+  /** A service setting that is on or off: exactly true or false (not 1/0/yes/no: they were once misread). */
+  'true-false': (v: unknown) => {
+    if (typeof v !== 'boolean') throw new Error('must be true or false');
+  },
   'positive-int': (v: unknown) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error('must be a whole number of at least 1');
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new Error('must be a whole number of at least 1');
   },
   'positive-number': (v: unknown) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error('must be a number greater than 0');
@@ -60,12 +79,24 @@ export const formats: Record<string, Validate> = {
   },
 };
 
-/** Env vars arrive as strings: these formats say how to turn them into values. */
+/** Decimal digits only: no sign, no spaces, no unit, no 0x/1e3 forms. */
+const wholeNumber = (raw: string): unknown => (/^\d+$/.test(raw) ? Number(raw) : raw);
+
+/**
+ * Env vars arrive as strings: these formats say how to turn them into values. Each accepts only the exact
+ * form and otherwise returns the raw string, so validation fails naming the value (never a silent guess).
+ */
 export const coercions: Record<string, (raw: string) => unknown> = {
-  /** An environment flag such as CI: true for 1/true/yes/on (any case), false for anything else, empty included. */
+  /**
+   * An environment flag set by the machine, not this service (CI): true for 1/true/yes/on (any case), false for
+   * anything else, empty included — CI systems spell it many ways and a wrong guess only changes progress output.
+   */
   'env-flag': (raw) => /^\s*(1|true|yes|on)\s*$/i.test(raw),
-  'positive-int': (raw) => (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw),
-  'positive-number': (raw) => (raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw),
+  'tcp-port': wholeNumber,
+  'non-negative-int': wholeNumber,
+  'true-false': (raw) => (raw === 'true' ? true : raw === 'false' ? false : raw),
+  'positive-int': wholeNumber,
+  'positive-number': (raw) => (/^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw),
   'string-list': (raw) =>
     raw
       .split(',')

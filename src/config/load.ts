@@ -1,7 +1,8 @@
 /**
  * Loads the configuration: schema defaults, then config/<APP_ENV>.json, then environment variables (env wins).
- * Validation is strict (unknown keys in a file are errors). Every problem is reported at once, one line per
- * key with its env var and what is expected, as a ConfigError whose message is meant to be printed alone.
+ * Validation is strict (unknown keys in a file are errors; env values must have their exact form, see
+ * ./formats.ts), then the checks across keys run (./cross-checks.ts). Every problem is reported at once, one
+ * line per key with its env var and what is expected, as a ConfigError whose message is meant to be printed alone.
  */
 import convict from 'convict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../lib/errors.js';
 import { schema } from './schema.js';
 import { coercions, formats } from './formats.js';
+import { crossKeyProblems } from './cross-checks.js';
 import type { Config } from './types.js';
 
 let formatsAdded = false;
@@ -45,8 +47,11 @@ function leafInfo(path: string): LeafInfo | undefined {
   return node && typeof node === 'object' ? (node as LeafInfo) : undefined;
 }
 
-/** Turn convict's multi-line error into one line per key naming its env var and what is expected. */
-export function describeConfigProblems(message: string): string[] {
+/**
+ * Turn convict's multi-line error into one line per key naming its env var and what is expected.
+ * valueOf (the loaded values) lets an empty value be named too: convict only echoes truthy ones.
+ */
+export function describeConfigProblems(message: string, valueOf?: (key: string) => unknown): string[] {
   return message
     .split('\n')
     .map((line) => line.trim())
@@ -60,6 +65,7 @@ export function describeConfigProblems(message: string): string[] {
       const info = leafInfo(key);
       let what = m[2];
       if (info?.sensitive) what = what.replace(/: value was .*$/, ': value hidden (sensitive)');
+      else if (!what.includes(': value was ') && valueOf?.(key) === '') what += ': value was ""';
       const env = info?.env ? `${info.env} (${key})` : key;
       return `${env}: ${what}`;
     });
@@ -94,8 +100,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   try {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
-    problems.push(...describeConfigProblems((err as Error).message));
+    problems.push(...describeConfigProblems((err as Error).message, (key) => (conf.has(key as never) ? conf.get(key as never) : undefined)));
   }
+  // Checks across keys run even when single keys are bad, so one run lists every problem (./cross-checks.ts).
+  problems.push(...crossKeyProblems(conf.getProperties()));
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
   }
@@ -122,8 +130,9 @@ function envValues(env: Record<string, string | undefined>): Record<string, unkn
         if (value === undefined) continue;
         let target = out;
         for (const p of path) target = (target[p] ??= {}) as Record<string, unknown>;
-        const fmt = typeof leaf.format === 'string' ? coercions[leaf.format] : undefined;
-        target[k] = coerceEnv(value, leaf, fmt);
+        const coerce = typeof leaf.format === 'string' ? coercions[leaf.format] : undefined;
+        // The same coercion convict applies when it imports env itself (./formats.ts): exact forms only.
+        target[k] = coerce ? coerce(value) : value;
       } else {
         walk(v as Record<string, unknown>, [...path, k]);
       }
@@ -131,13 +140,6 @@ function envValues(env: Record<string, string | undefined>): Record<string, unkn
   };
   walk(schema as unknown as Record<string, unknown>, []);
   return out;
-}
-
-function coerceEnv(value: string, leaf: { format?: unknown; default?: unknown }, fmt?: (raw: string) => unknown): unknown {
-  if (fmt) return fmt(value);
-  if (leaf.format === Boolean) return value === 'true' || value === '1';
-  if (leaf.format === 'port' || leaf.format === 'nat' || leaf.format === 'int') return /^\d+$/.test(value) ? Number(value) : value;
-  return value;
 }
 
 /** Whether real cloud credentials are configured (otherwise the embedded emulator is the cloud). */

@@ -68,7 +68,7 @@ export interface Config {
     /** BullMQ maxStalledCount. */
     maxStalledCount: number;
   };
-  events: { streamMaxLen: number; stageCompleted: boolean };
+  events: { streamMaxLen: number; streamMaxAgeHours: number; stageCompleted: boolean };
   webhook: {
     secret: string;
     retrySchedule: string;

@@ -81,6 +81,28 @@ interface OpCase {
   result: unknown;
 }
 
+/** A VPC as ListVpcs v3 returns it (§3.3: v3 field set, status PENDING/ACTIVE). */
+const vpcV3 = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id: fx.VPC_ID,
+  name: 'vpc a*b',
+  description: 'test',
+  cidr: '192.168.0.0/16',
+  extend_cidrs: [],
+  status: 'ACTIVE',
+  project_id: P,
+  enterprise_project_id: '0',
+  created_at: '2024-01-15T08:30:00Z',
+  updated_at: '2024-01-15T08:30:02Z',
+  cloud_resources: [{ resource_type: 'virsubnet', resource_count: 1 }],
+  tags: [{ key: 'env', value: 'test' }],
+  ...over,
+});
+const v3Page = (vpcs: Array<Record<string, unknown>>, nextMarker?: string): Record<string, unknown> => ({
+  request_id: 'e5c3b1d0a0f94bb6a0c7c1d2e3f4a5b6',
+  vpcs,
+  page_info: { ...(vpcs[0] ? { previous_marker: vpcs[0].id } : {}), current_count: vpcs.length, ...(nextMarker ? { next_marker: nextMarker } : {}) },
+});
+
 const nicBody =
   '{"nics":[{"subnet_id":"d32019d3-bc6e-4319-9c1d-6722fc136a22","security_groups":[{"id":"f0ac4394-7e4a-4409-9701-ba8be283dbc3"}],"ip_address":"192.168.0.7"}]}';
 
@@ -114,6 +136,17 @@ const cases: OpCase[] = [
     body: '',
     answer: { status: 200, body: { vpcs: [fx.vpc()] } },
     result: [fx.vpc()],
+  },
+  {
+    op: 'ListVpcsV3',
+    server: () => vpc,
+    invoke: (c) =>
+      c.listVpcsV3({ name: ['vpc a*b', 'vpc-2'], cidr: ['192.168.0.0/16'], enterprise_project_id: 'all_granted_eps', limit: 50, marker: fx.VPC_ID }),
+    method: 'GET',
+    url: `/v3/${P}/vpc/vpcs?name=vpc%20a%2Ab&name=vpc-2&cidr=192.168.0.0%2F16&enterprise_project_id=all_granted_eps&limit=50&marker=${fx.VPC_ID}`,
+    body: '',
+    answer: { status: 200, body: v3Page([vpcV3(), vpcV3({ id: 'v2', name: 'vpc-2', status: 'PENDING' })], 'v2') },
+    result: v3Page([vpcV3(), vpcV3({ id: 'v2', name: 'vpc-2', status: 'PENDING' })], 'v2'),
   },
   {
     op: 'DeleteVpc',
@@ -282,8 +315,8 @@ const cases: OpCase[] = [
 ];
 
 describe('wire format of every operation', () => {
-  it('covers all 18 operations of the §8 table', () => {
-    assert.equal(new Set(cases.map((c) => c.op)).size, 18);
+  it('covers all 19 operations of the §8 table (rows 1–18 and 3b)', () => {
+    assert.equal(new Set(cases.map((c) => c.op)).size, 19);
   });
 
   for (const tc of cases) {
@@ -326,6 +359,60 @@ describe('wire format of every operation', () => {
     await c.showPort('a/../b c?x=ü');
     assert.equal(vpc.requests[0]!.url, `/v1/${P}/ports/a%2F..%2Fb%20c%3Fx%3D%C3%BC`);
     assertSignedAsNodeSdk(vpc.requests[0]!, vpc);
+  });
+
+  it('ListVpcs v3 follows page_info.next_marker until a page has none', async () => {
+    const c = client();
+    const pages = [v3Page([vpcV3({ id: 'v1' }), vpcV3({ id: 'v2' })], 'v2'), v3Page([vpcV3({ id: 'v3' })], 'v3'), v3Page([])];
+    vpc.handle((_r, i) => ({ status: 200, body: pages[i] }));
+    const all = await c.listAllVpcsV3({ name: ['vpc a*b'], limit: 2 });
+    assert.deepEqual(all.map((v) => v.id), ['v1', 'v2', 'v3']);
+    assert.deepEqual(
+      vpc.requests.map((r) => r.url),
+      [`/v3/${P}/vpc/vpcs?name=vpc%20a%2Ab&limit=2`, `/v3/${P}/vpc/vpcs?name=vpc%20a%2Ab&limit=2&marker=v2`, `/v3/${P}/vpc/vpcs?name=vpc%20a%2Ab&limit=2&marker=v3`],
+    );
+    for (const r of vpc.requests) assertSignedAsNodeSdk(r, vpc);
+  });
+
+  it('ListVpcs v3 stops on a repeated next_marker (a cloud ignoring the marker) without duplicates', async () => {
+    const c = client();
+    vpc.handle(() => ({ status: 200, body: v3Page([vpcV3({ id: 'v1' })], 'v1') }));
+    const all = await c.listAllVpcsV3();
+    assert.deepEqual(all.map((v) => v.id), ['v1']);
+    assert.equal(vpc.requests.length, 2);
+    assert.equal(vpc.requests[0]!.url, `/v3/${P}/vpc/vpcs?limit=200`);
+  });
+
+  it('ListVpcs v3: the v1 status vocabulary or a missing page_info is a malformed answer', async () => {
+    const c = client();
+    vpc.handle(() => ({ status: 200, body: v3Page([vpcV3({ status: 'OK' })]) }));
+    const err = await cloudError(c.listVpcsV3());
+    assert.equal(err.code, 'CLOUD_MALFORMED_RESPONSE');
+    assert.match(err.message, /\/vpcs\/0\/status/);
+    vpc.handle(() => ({ status: 200, body: { request_id: 'x', vpcs: [] } }));
+    assert.match((await cloudError(c.listVpcsV3())).message, /\/page_info/);
+  });
+
+  it('ListVpcs v3 errors in the v3 shape carry the cloud code', async () => {
+    const c = client({ getRetries: 0 });
+    vpc.handle(() => ({ status: 400, body: { request_id: 'r3', error_code: 'VPC.0101', error_msg: 'invalid marker' } }));
+    const err = await cloudError(c.listVpcsV3({ marker: 'nope' }));
+    assert.equal(err.cloudCode, 'VPC.0101');
+    assert.equal(err.cloudHttpStatus, 400);
+    assert.equal(err.retryable, false);
+  });
+
+  it('sends the optional request fields of the spec as given (CreateVpc, CreateSubnet, ListPorts)', async () => {
+    const c = client();
+    vpc.handle(() => ({ status: 200, body: { vpc: fx.vpc() } }));
+    await c.createVpc({ name: 'v', block_service_endpoint_states: 'on', enable_network_address_usage_metrics: true });
+    assert.equal(vpc.requests[0]!.body.toString('utf8'), '{"vpc":{"name":"v","block_service_endpoint_states":"on","enable_network_address_usage_metrics":true}}');
+    vpc.handle(() => ({ status: 200, body: { subnet: fx.subnet() } }));
+    await c.createSubnet({ name: 's', cidr: '192.168.0.0/24', gateway_ip: '192.168.0.1', vpc_id: fx.VPC_ID, enable_network_address_usage_metrics: false });
+    assert.match(vpc.requests[0]!.body.toString('utf8'), /,"enable_network_address_usage_metrics":false\}\}$/);
+    vpc.handle(() => ({ status: 200, body: { ports: [] } }));
+    await c.listPorts({ device_id: fx.SERVER_ID, enable_efi: false });
+    assert.equal(vpc.requests[0]!.url, `/v1/${P}/ports?device_id=${fx.SERVER_ID}&enable_efi=false`);
   });
 
   it('fills documented defaults for descriptive fields the cloud omitted', async () => {

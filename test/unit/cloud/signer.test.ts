@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
+import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
 import {
   EMPTY_BODY_SHA256,
   canonicalQuery,
@@ -14,6 +16,7 @@ import {
   sha256Hex,
   signRequest,
   signature,
+  stringToSign,
 } from '../../../src/cloud/signer.js';
 import { signingVectors as fixture } from '../../helpers/signing-vectors.js';
 
@@ -130,6 +133,121 @@ describe('signer: canonical forms', () => {
     assert.equal(sha256Hex(''), EMPTY_BODY_SHA256);
     assert.equal(sha256Hex(new Uint8Array()), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   });
+});
+
+/**
+ * Own cases with complete known answers: the canonical request is written out by hand from huawei-cloud-api.md
+ * §2.1, the string to sign and the HMAC are computed here with node:crypto (not with the signer's helpers), and
+ * the whole Authorization header must match. Each is also signed by the official Node SDK's AKSKSigner
+ * (@huaweicloud/huaweicloud-sdk-core, a devDependency), which must give the same header.
+ */
+describe('signer: own cases, complete signatures', () => {
+  const HOST = 'vpc.cn-north-4.myhuaweicloud.com';
+  interface OwnCase {
+    name: string;
+    method: string;
+    /** What the client puts on the wire. */
+    url: string;
+    headers: Record<string, string>;
+    body: string;
+    canonical: string;
+    signedHeaders: string;
+    /** The same request as the SDK describes it: path-only endpoint, query as an object, body as data. */
+    sdk: { endpoint: string; queryParams?: Record<string, string | string[]>; data?: unknown };
+  }
+  const headerBlock = (extra = ''): string => `content-type:application/json\nhost:${HOST}\n${extra}x-sdk-date:${DATE}\n`;
+  const cases: OwnCase[] = [
+    {
+      name: 'a unicode path (each segment UTF-8 percent-encoded, trailing slash)',
+      method: 'GET',
+      url: `https://${HOST}/v1/p/vpcs/%C3%BC%E5%90%8D`,
+      headers: { 'Content-Type': 'application/json' },
+      body: '',
+      canonical: ['GET', '/v1/p/vpcs/%C3%BC%E5%90%8D/', '', headerBlock(), 'content-type;host;x-sdk-date', EMPTY_BODY_SHA256].join('\n'),
+      signedHeaders: 'content-type;host;x-sdk-date',
+      sdk: { endpoint: `https://${HOST}/v1/p/vpcs/ü名` },
+    },
+    {
+      name: 'repeated query keys (sorted by key, then by value; = and space escaped)',
+      method: 'GET',
+      url: `https://${HOST}/v1/p/ports?fixed_ips=subnet_id%3Db&limit=10&fixed_ips=ip_address%3Da&name=a%20b`,
+      headers: { 'Content-Type': 'application/json', 'X-Project-Id': 'p' },
+      body: '',
+      canonical: [
+        'GET',
+        '/v1/p/ports/',
+        'fixed_ips=ip_address%3Da&fixed_ips=subnet_id%3Db&limit=10&name=a%20b',
+        headerBlock('x-project-id:p\n'),
+        'content-type;host;x-project-id;x-sdk-date',
+        EMPTY_BODY_SHA256,
+      ].join('\n'),
+      signedHeaders: 'content-type;host;x-project-id;x-sdk-date',
+      sdk: { endpoint: `https://${HOST}/v1/p/ports`, queryParams: { fixed_ips: ['subnet_id=b', 'ip_address=a'], limit: '10', name: 'a b' } },
+    },
+    {
+      name: 'an empty body (DELETE: the hash of zero bytes)',
+      method: 'DELETE',
+      url: `https://${HOST}/v1/p/ports/3d6a7fe8-5b8c-4e5a-9f2a-aa64a6d1b0c1`,
+      headers: { 'Content-Type': 'application/json', 'X-Project-Id': 'p' },
+      body: '',
+      canonical: [
+        'DELETE',
+        '/v1/p/ports/3d6a7fe8-5b8c-4e5a-9f2a-aa64a6d1b0c1/',
+        '',
+        headerBlock('x-project-id:p\n'),
+        'content-type;host;x-project-id;x-sdk-date',
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      ].join('\n'),
+      signedHeaders: 'content-type;host;x-project-id;x-sdk-date',
+      sdk: { endpoint: `https://${HOST}/v1/p/ports/3d6a7fe8-5b8c-4e5a-9f2a-aa64a6d1b0c1` },
+    },
+    {
+      name: 'a JSON body with non-ASCII text (the UTF-8 bytes sent are hashed)',
+      method: 'POST',
+      url: `https://${HOST}/v1/p/vpcs`,
+      headers: { 'Content-Type': 'application/json', 'X-Project-Id': 'p' },
+      body: '{"vpc":{"name":"vpc-ü","description":"名前"}}',
+      canonical: [
+        'POST',
+        '/v1/p/vpcs/',
+        '',
+        headerBlock('x-project-id:p\n'),
+        'content-type;host;x-project-id;x-sdk-date',
+        createHash('sha256').update(Buffer.from('{"vpc":{"name":"vpc-ü","description":"名前"}}', 'utf8')).digest('hex'),
+      ].join('\n'),
+      signedHeaders: 'content-type;host;x-project-id;x-sdk-date',
+      sdk: { endpoint: `https://${HOST}/v1/p/vpcs`, data: { vpc: { name: 'vpc-ü', description: '名前' } } },
+    },
+  ];
+
+  for (const c of cases) {
+    it(`signs ${c.name}`, () => {
+      const url = new URL(c.url);
+      // The canonical request as written out above, and the signer's own.
+      const got = canonicalRequest({
+        method: c.method,
+        pathname: url.pathname,
+        query: parseQuery(url.search),
+        signedHeaders: c.signedHeaders.split(';'),
+        headerValue: (n) => ({ 'content-type': 'application/json', host: HOST, 'x-project-id': 'p', 'x-sdk-date': DATE })[n] ?? '',
+        payloadHash: sha256Hex(c.body),
+      });
+      assert.equal(got, c.canonical);
+      const sts = `SDK-HMAC-SHA256\n${DATE}\n${createHash('sha256').update(c.canonical, 'utf8').digest('hex')}`;
+      assert.equal(stringToSign(DATE, c.canonical), sts);
+      const expected = createHmac('sha256', Buffer.from(SK, 'utf8')).update(sts, 'utf8').digest('hex');
+      const authorization = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=${c.signedHeaders}, Signature=${expected}`;
+
+      const out = signRequest({ method: c.method, url, headers: c.headers, body: c.body, accessKey: AK, secretKey: SK, sdkDate: DATE });
+      assert.equal(out.Authorization, authorization);
+
+      const sdk = AKSKSigner.sign(
+        { method: c.method, headers: { ...c.headers, 'X-Sdk-Date': DATE }, ...c.sdk } as unknown as Parameters<typeof AKSKSigner.sign>[0],
+        { getAk: () => AK, getSk: () => SK } as unknown as Parameters<typeof AKSKSigner.sign>[1],
+      ) as Record<string, string>;
+      assert.equal(sdk.Authorization, authorization, 'the official Node SDK signs it the same way');
+    });
+  }
 });
 
 describe('signer: signRequest options', () => {

@@ -5,10 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../../src/config/index.js';
+import { loadConfig, schema } from '../../../src/config/index.js';
+import { cloudOptionsFromConfig } from '../../../src/app/cloud-options.js';
 import { ConfigError } from '../../../src/lib/errors.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -128,6 +130,147 @@ describe('loadConfig', () => {
   });
 });
 
+/** The problem lines of a ConfigError message ("  - ENV (key): what"). */
+function problemLines(err: ConfigError): string[] {
+  return err.message.split('\n').filter((l) => l.startsWith('  - '));
+}
+
+describe('env values must have their exact form (never convict\'s own loose coercion)', () => {
+  const PORT = /must be a port number, a whole number from 0 to 65535/;
+  const NAT = /must be a whole number of at least 0/;
+  const POS_INT = /must be a whole number of at least 1/;
+  const POS_NUM = /must be a number greater than 0/;
+  const BOOL = /must be true or false/;
+  const bad: Array<[env: string, key: string, value: string, expected: RegExp]> = [
+    ['API_PORT', 'api.port', '80abc', PORT],
+    ['API_PORT', 'api.port', '8080.0', PORT],
+    ['API_PORT', 'api.port', ' 8080', PORT],
+    ['EMULATOR_PORT', 'emulator.port', '-1', PORT],
+    ['METRICS_PORT', 'metrics.port', '0x1F90', PORT],
+    ['EMULATOR_VPC_READY_MS', 'emulator.vpcReadyMs', '1.5s', NAT],
+    ['EMULATOR_JOB_MAX_MS', 'emulator.jobMaxMs', '', NAT],
+    ['CLOUD_GET_RETRIES', 'cloud.getRetries', '2x', NAT],
+    ['CLOUD_TIMEOUT_MS', 'cloud.timeoutMs', '15000ms', POS_INT],
+    ['CLOUD_TIMEOUT_MS', 'cloud.timeoutMs', '+15000', POS_INT],
+    ['CLOUD_TIMEOUT_MS', 'cloud.timeoutMs', '1e4', POS_INT],
+    ['CLOUD_RATE_LIMIT_RPS', 'cloud.rateLimitRps', '0x10', POS_NUM],
+    ['CLOUD_RATE_LIMIT_RPS', 'cloud.rateLimitRps', '1e3', POS_NUM],
+    ['CLOUD_RATE_LIMIT_RPS', 'cloud.rateLimitRps', '5 ', POS_NUM],
+    ['WEBHOOK_ALLOW_PRIVATE', 'webhook.allowPrivate', '0', BOOL],
+    ['WEBHOOK_ALLOW_PRIVATE', 'webhook.allowPrivate', 'no', BOOL],
+    ['WEBHOOK_ALLOW_PRIVATE', 'webhook.allowPrivate', 'off', BOOL],
+    ['WEBHOOK_ALLOW_PRIVATE', 'webhook.allowPrivate', '', BOOL],
+    ['WEBHOOK_ALLOW_PRIVATE', 'webhook.allowPrivate', '1', BOOL],
+    ['WEBHOOK_ALLOW_PRIVATE', 'webhook.allowPrivate', 'TRUE', BOOL],
+    ['CLEANUP_DELETE_NETWORKS', 'workflow.cleanupDeleteNetworks', '0', BOOL],
+    ['EVENTS_STAGE_COMPLETED', 'events.stageCompleted', 'yes', BOOL],
+    ['EMULATOR_SEED_DEMO', 'emulator.seedDemo', 'False', BOOL],
+  ];
+  // Without an overlay file, and with one (convict re-imports env inside every load(); config/test.json sets
+  // webhook.allowPrivate: true, which WEBHOOK_ALLOW_PRIVATE=0 must not leave on).
+  for (const withFile of [false, true]) {
+    for (const [env, key, value, expected] of bad) {
+      it(`${env}=${JSON.stringify(value)} is refused${withFile ? ' (over config/test.json)' : ''}`, () => {
+        const err = configError(() => loadConfig(withFile ? { env: { APP_ENV: 'test', [env]: value } } : { env: { [env]: value }, configDir: configDir() }));
+        const lines = problemLines(err);
+        assert.equal(lines.length, 1, err.message);
+        assert.ok(lines[0]!.startsWith(`  - ${env} (${key}): `), lines[0]);
+        assert.match(lines[0]!, expected);
+        assert.ok(lines[0]!.endsWith(`value was ${JSON.stringify(value)}`), lines[0]);
+      });
+    }
+  }
+
+  it('accepts the exact forms, env over the file', () => {
+    const c = loadConfig({
+      env: { APP_ENV: 'test', API_PORT: '8081', CLOUD_GET_RETRIES: '0', EMULATOR_VPC_READY_MS: '15', WEBHOOK_ALLOW_PRIVATE: 'false', CLEANUP_DELETE_NETWORKS: 'true', CLOUD_RATE_LIMIT_RPS: '2.5', CLOUD_TIMEOUT_MS: '007' },
+    });
+    assert.equal(c.api.port, 8081);
+    assert.equal(c.cloud.getRetries, 0);
+    assert.equal(c.emulator.vpcReadyMs, 15);
+    assert.equal(c.webhook.allowPrivate, false, 'false over config/test.json true');
+    assert.equal(c.workflow.cleanupDeleteNetworks, true);
+    assert.equal(c.cloud.rateLimitRps, 2.5);
+    assert.equal(c.cloud.timeoutMs, 7);
+  });
+
+  it('reports several bad env values at once, one line each', () => {
+    const err = configError(() => loadConfig({ env: { API_PORT: '80abc', WEBHOOK_ALLOW_PRIVATE: 'off', CLOUD_GET_RETRIES: '2x' }, configDir: configDir() }));
+    assert.deepEqual(
+      problemLines(err)
+        .map((l) => l.replace(/\).*/, ')'))
+        .sort(),
+      ['  - API_PORT (api.port)', '  - CLOUD_GET_RETRIES (cloud.getRetries)', '  - WEBHOOK_ALLOW_PRIVATE (webhook.allowPrivate)'],
+    );
+  });
+
+  it('the schema uses no convict built-in number/boolean format (their env coercion is loose)', () => {
+    const loose = new Set<unknown>([Boolean, Number, Object, Array, RegExp, 'Boolean', 'Number', 'boolean', 'number', 'port', 'nat', 'int', 'integer', 'port_or_windows_named_pipe', 'array', 'object']);
+    const offenders: string[] = [];
+    const walk = (node: Record<string, unknown>, path: string[]): void => {
+      for (const [k, v] of Object.entries(node)) {
+        if (!v || typeof v !== 'object') continue;
+        if ('default' in v) {
+          if (loose.has((v as { format?: unknown }).format)) offenders.push([...path, k].join('.'));
+        } else walk(v as Record<string, unknown>, [...path, k]);
+      }
+    };
+    walk(schema as unknown as Record<string, unknown>, []);
+    assert.deepEqual(offenders, [], 'use the strict formats of src/config/formats.ts (tcp-port, non-negative-int, true-false, ...)');
+  });
+});
+
+describe('checks across keys run inside loadConfig, with the schema checks', () => {
+  const cases: Array<[name: string, env: Record<string, string>, line: RegExp]> = [
+    ['AK without SK', { HUAWEICLOUD_SDK_AK: 'AK1', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID }, /^ {2}- HUAWEICLOUD_SDK_SK \(cloud\.sk\): required with HUAWEICLOUD_SDK_AK$/],
+    ['SK without AK', { HUAWEICLOUD_SDK_SK: 'SK1' }, /^ {2}- HUAWEICLOUD_SDK_AK \(cloud\.ak\): required with HUAWEICLOUD_SDK_SK$/],
+    ['AK/SK without a project id', { HUAWEICLOUD_SDK_AK: 'AK1', HUAWEICLOUD_SDK_SK: 'SK1' }, /^ {2}- HUAWEICLOUD_SDK_PROJECT_ID \(cloud\.projectId\): required when cloud credentials are set/],
+    ['a token without a project id', { HUAWEICLOUD_AUTH_TOKEN: 'tok' }, /^ {2}- HUAWEICLOUD_SDK_PROJECT_ID \(cloud\.projectId\): required/],
+    ['a security token without AK/SK', { HUAWEICLOUD_AUTH_TOKEN: 'tok', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID, HUAWEICLOUD_SDK_SECURITY_TOKEN: 'sts' }, /^ {2}- HUAWEICLOUD_SDK_SECURITY_TOKEN \(cloud\.securityToken\): only used with/],
+    ['backoff base above max', { STAGE_BACKOFF_BASE_MS: '5000', STAGE_BACKOFF_MAX_MS: '1000' }, /^ {2}- STAGE_BACKOFF_MAX_MS \(workflow\.backoffMaxMs\): must be at least STAGE_BACKOFF_BASE_MS \(5000\); value was 1000$/],
+    ['poll min above max', { POLL_MIN_DELAY_MS: '20000' }, /^ {2}- POLL_MAX_DELAY_MS \(workflow\.pollMaxDelayMs\): must be at least POLL_MIN_DELAY_MS \(20000\)/],
+  ];
+  for (const [name, env, line] of cases) {
+    it(`refuses ${name}`, () => {
+      const lines = problemLines(configError(() => loadConfig({ env, configDir: configDir() })));
+      assert.equal(lines.length, 1, lines.join('\n'));
+      assert.match(lines[0]!, line);
+    });
+  }
+
+  it('lists them together with schema errors, all at once', () => {
+    const err = configError(() =>
+      loadConfig({ env: { API_PORT: '80abc', HUAWEICLOUD_SDK_AK: 'AK1', STAGE_BACKOFF_BASE_MS: '5000', STAGE_BACKOFF_MAX_MS: '1000', WEBHOOK_ALLOW_PRIVATE: 'no' }, configDir: configDir() }),
+    );
+    const envs = problemLines(err).map((l) => /^ {2}- ([A-Z_]+) /.exec(l)?.[1]);
+    assert.deepEqual(envs.sort(), ['API_PORT', 'HUAWEICLOUD_SDK_PROJECT_ID', 'HUAWEICLOUD_SDK_SK', 'STAGE_BACKOFF_MAX_MS', 'WEBHOOK_ALLOW_PRIVATE']);
+    assert.ok(!err.message.includes('AK1'));
+  });
+
+  it('does not double-report a key the schema already refused', () => {
+    const lines = problemLines(configError(() => loadConfig({ env: { STAGE_BACKOFF_BASE_MS: 'soon', STAGE_BACKOFF_MAX_MS: '1000' }, configDir: configDir() })));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /STAGE_BACKOFF_BASE_MS/);
+  });
+
+  it('accepts complete AK/SK (+ STS token) and token configurations', () => {
+    for (const env of [
+      { HUAWEICLOUD_SDK_AK: 'AK1', HUAWEICLOUD_SDK_SK: 'SK1', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID, HUAWEICLOUD_SDK_SECURITY_TOKEN: 'sts' },
+      { HUAWEICLOUD_AUTH_TOKEN: 'tok', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID },
+    ]) {
+      const c = loadConfig({ env, configDir: configDir() });
+      assert.equal(cloudOptionsFromConfig(c).projectId, PROJECT_ID);
+    }
+  });
+
+  it('cloudOptionsFromConfig applies the same checks to a config built without loadConfig', () => {
+    const good = loadConfig({ env: { HUAWEICLOUD_SDK_AK: 'AK1', HUAWEICLOUD_SDK_SK: 'SK1', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID }, configDir: configDir() });
+    const handMade = { ...good, cloud: { ...good.cloud, sk: '', projectId: '' } };
+    const err = configError(() => cloudOptionsFromConfig(handMade));
+    assert.equal(problemLines(err).length, 2, err.message);
+  });
+});
+
 describe('scripts/check-config.ts as a process', () => {
   const run = (env: Record<string, string>) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'scripts/check-config.ts'], {
@@ -138,7 +281,7 @@ describe('scripts/check-config.ts as a process', () => {
     });
 
   it('exits non-zero with one clear message and no stack trace on a bad value', () => {
-    const r = run({ API_PORT: '99999', HUAWEICLOUD_SDK_SK: 'do-not-print-this-secret' });
+    const r = run({ API_PORT: '99999', HUAWEICLOUD_SDK_AK: 'AKCHECK', HUAWEICLOUD_SDK_SK: 'do-not-print-this-secret', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID });
     assert.equal(r.status, 78, r.stderr);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^Invalid configuration:\n {2}- API_PORT \(api\.port\): .*65535.*\n$/);
@@ -147,7 +290,7 @@ describe('scripts/check-config.ts as a process', () => {
   });
 
   it('prints a one-line summary without secrets on a good configuration', () => {
-    const r = run({ HUAWEICLOUD_SDK_AK: 'AKSUMMARY', HUAWEICLOUD_SDK_SK: 'do-not-print-this-secret', REDIS_URL: 'redis://:hunter2@127.0.0.1:6379' });
+    const r = run({ HUAWEICLOUD_SDK_AK: 'AKSUMMARY', HUAWEICLOUD_SDK_SK: 'do-not-print-this-secret', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID, REDIS_URL: 'redis://:hunter2@127.0.0.1:6379' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim().split('\n').length, 1);
     assert.match(r.stdout, /^config ok: env=test .*cloud=cn-north-4 \(AK\/SK\)/);
