@@ -156,6 +156,8 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
         const ended = await store.finish(record.id, { status: 'succeeded', fields: { ...outcome.fields, stage, stages }, addCloudCalls: calls, record });
         if (!ended) await store.addCloudCalls(record.id, calls);
         await rt.leases.release(rt.keys.serverLease(record.server_id), record.id);
+        // Its port now holds the subnet; a failed or cancelled attachment leaves the set in its cleanup.
+        if (record.subnet_id) await rt.subnetUsers.remove(record.subnet_id, record.id);
         observe(stages, 'succeeded', ended ? { status: 'succeeded', pollCount: outcome.fields?.poll_count ?? record.poll_count } : undefined);
         ctx.log.info({ ...base, outcome: 'succeeded', nic_id: outcome.fields?.nic_id }, `attachment succeeded at stage ${stage}`);
         return;
@@ -180,6 +182,8 @@ export function createStageWorker(stage: StageName, rt: WorkerRuntime): Worker<S
     const base = { ...transitionLog(ctx.collector, ctx.runStarted, clock.now()), error_code: decision.error.code, cloud_code: (decision.error as { cloudCode?: string }).cloudCode };
     if (decision.action === 'throttle') {
       ctx.log.warn({ ...base, outcome: 'throttled', pause_ms: decision.pauseMs }, `stage ${stage} throttled by the cloud; pausing ${decision.pauseMs} ms`);
+      // The cloud client has paused the shared limiter already (its onThrottled, ./workers.ts); pausing again
+      // is harmless (the later end wins) and covers a runtime whose client has no such hook.
       await rt.rateLimiter.pauseFor(decision.pauseMs);
       await queues.queues[stage].rateLimit(decision.pauseMs);
       throw Worker.RateLimitError();

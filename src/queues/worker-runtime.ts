@@ -14,6 +14,7 @@ import { instrumentClient } from '../workflow/instrumented-client.js';
 import type { Keys } from '../workflow/keys.js';
 import type { AttachmentStore } from '../workflow/record-store.js';
 import type { SubnetReads } from '../workflow/stages/subnet-reads.js';
+import type { SubnetUsers } from '../workflow/subnet-users.js';
 import type { CloudRateLimiter } from './rate-limiter.js';
 import type { StageQueues, WorkflowQueueName } from './stage-queues.js';
 
@@ -46,6 +47,8 @@ export interface WorkerRuntime {
   jobDurations: JobDurations;
   /** ShowSubnet answers shared by this process's subnet stages. */
   subnetReads: SubnetReads;
+  /** The live attachments of each subnet (cleanup does not delete a subnet from under them). */
+  subnetUsers: SubnetUsers;
   clock: Clock;
   hooks?: WorkflowHooks;
 }
@@ -84,6 +87,7 @@ export function stageDepsFor(rt: WorkerRuntime, onCall: (meta: CallMeta) => void
     leases: rt.leases,
     jobDurations: rt.jobDurations,
     subnetReads: rt.subnetReads,
+    subnetUsers: rt.subnetUsers,
     clock: rt.clock,
     logger,
     settings: rt.config.workflow,

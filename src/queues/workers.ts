@@ -1,7 +1,7 @@
 /**
  * startWorkflowWorkers(config, deps): one process's workflow workers — a worker per stage queue plus cleanup —
  * sharing one worker connection, the record store, the queues, the shared cloud rate limiter (plugged into
- * the cloud client's beforeCall), locks and leases, and the reconciler (./reconciler.ts) that re-adds the job of
+ * the cloud client's beforeCall, and paused by its onThrottled on every 429), locks and leases, the subnet users, and the reconciler (./reconciler.ts) that re-adds the job of
  * a record left without one. Any number of processes can run this on the same Redis.
  *
  * close(): stop the reconciler, stop taking jobs and let running stages finish (worker.close()), bounded by
@@ -18,8 +18,9 @@ import type { Logger } from '../lib/logger.js';
 import { delay } from '../lib/wait.js';
 import { createJobDurations } from '../workflow/job-durations.js';
 import { createKeys } from '../workflow/keys.js';
-import { createAttachmentStore } from '../workflow/record-store.js';
+import { createAttachmentStore, storeSettingsFromConfig } from '../workflow/record-store.js';
 import { createSubnetReads } from '../workflow/stages/subnet-reads.js';
+import { createSubnetUsers } from '../workflow/subnet-users.js';
 import { STAGES } from '../workflow/types.js';
 import { createCleanupWorker } from './cleanup-worker.js';
 import { coalesceWritesPerTick } from './coalesce-writes.js';
@@ -74,6 +75,9 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
     logger,
     clock,
     beforeCall: () => rateLimiter.take(),
+    // Every throttled answer pauses the project's shared limit for Retry-After, whichever call got it (a GET
+    // too); the client then lets the error go up, and the stage worker pauses its queue (./stage-worker.ts).
+    onThrottled: (retryAfterMs) => rateLimiter.pauseFor(retryAfterMs),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(onCloudCall
       ? {
@@ -99,7 +103,7 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
     connection,
     keys,
     store: createAttachmentStore(
-      { streamMaxLen: config.events.streamMaxLen, recordRetentionDays: config.workflow.recordRetentionDays, stageCompletedEvents: config.events.stageCompleted },
+      storeSettingsFromConfig(config),
       { redis: connection, keys, clock },
     ),
     queues: createStageQueues(config, { connection }),
@@ -109,6 +113,7 @@ export function startWorkflowWorkers(config: Config, deps: WorkflowWorkersDeps):
     leases: createRedisLeases(connection),
     jobDurations: createJobDurations({ key: keys.jobDurations(), onLearned: () => catchUp() }, { redis: connection, clock }),
     subnetReads: createSubnetReads({ clock }),
+    subnetUsers: createSubnetUsers({ track: config.workflow.cleanupDeleteNetworks }, { redis: connection, keys }),
     clock,
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
   };

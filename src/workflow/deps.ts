@@ -1,6 +1,7 @@
 /**
  * What the stages depend on, as interfaces. Redis implementations: locks and leases in src/queues/locks.ts,
- * job durations in ./job-durations.ts, the record store in ./record-store.ts. Tests may substitute any of them.
+ * job durations in ./job-durations.ts, subnet users in ./subnet-users.ts, the record store in
+ * ./record-store.ts. Tests may substitute any of them.
  */
 import type { CloudClient } from '../cloud/client.js';
 import type { Clock } from '../lib/clock.js';
@@ -9,13 +10,27 @@ import type { Config } from '../config/types.js';
 import type { Keys } from './keys.js';
 import type { AttachmentStore } from './record-store.js';
 import type { SubnetReads } from './stages/subnet-reads.js';
+import type { SubnetUsers } from './subnet-users.js';
 
 export type LockResult<T> = { acquired: true; value: T } | { acquired: false };
 
-/** Short mutual exclusion around find-or-create (a VPC or subnet name). */
+/** The lock as the work under it sees it. */
+export interface HeldLock {
+  /**
+   * Is the lock still ours? Answers from Redis and, when it is, extends it by its TTL. Call it right before
+   * the effect the lock guards (a create POST, a delete): false means it expired (and may now be someone
+   * else's) — do not act.
+   */
+  confirm(): Promise<boolean>;
+}
+
+/** Short mutual exclusion around find-or-create (a subnet name) and the deletion of what was created. */
 export interface Locks {
-  /** Runs `fn` while holding `key`; `{ acquired: false }` at once when someone else holds it. */
-  withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<LockResult<T>>;
+  /**
+   * Runs `fn` while holding `key`, renewed every ttlMs / 3 for as long as `fn` runs (its reads can outlast one
+   * TTL); `{ acquired: false }` at once when someone else holds it.
+   */
+  withLock<T>(key: string, ttlMs: number, fn: (lock: HeldLock) => Promise<T>): Promise<LockResult<T>>;
 }
 
 /** A key held by one owner with an expiry, renewable: one attach at a time per server. */
@@ -45,6 +60,8 @@ export interface StageDeps {
   locks: Locks;
   leases: Leases;
   jobDurations: JobDurations;
+  /** The live attachments of each subnet, which cleanup must not delete from under them. */
+  subnetUsers: SubnetUsers;
   clock: Clock;
   logger: Logger;
   settings: WorkflowSettings;

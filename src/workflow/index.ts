@@ -24,5 +24,6 @@ export { nextPollDelay, firstPollDelay, buildModel, hazard, quantile, MIN_SAMPLE
 export { createJobDurations, JOB_DURATION_SAMPLES } from './job-durations.js';
 export { instrumentClient, createCallCollector, type CallCollector } from './instrumented-client.js';
 export { redisScript, type RedisScript } from './redis-script.js';
-export type { Locks, Leases, LockResult, JobDurations, StageDeps, WorkflowSettings } from './deps.js';
+export type { Locks, HeldLock, Leases, LockResult, JobDurations, StageDeps, WorkflowSettings } from './deps.js';
+export { createSubnetUsers, SUBNET_USERS_TTL_MS, type SubnetUsers } from './subnet-users.js';
 export * from './stages/index.js';

@@ -13,8 +13,10 @@ export interface Keys {
   batch(id: string): string;
   batchItems(id: string): string;
   idempotency(key: string): string;
-  /** Per-(project, resource key) find-or-create lock. */
-  createLock(kind: 'vpc' | 'subnet', key: string): string;
+  /** Per-(project, resource key) find-or-create lock (subnets only: the network stage never creates a VPC). */
+  createLock(kind: 'subnet', key: string): string;
+  /** Set of the attachments that resolved this subnet and may still put a port in it (./subnet-users.ts). */
+  subnetUsers(subnetId: string): string;
   /** Per-server attach lease. */
   serverLease(serverId: string): string;
   /** The completion events stream. */
@@ -38,6 +40,7 @@ export function createKeys(prefix: string): Keys {
     batchItems: (id) => k('batch-items', id),
     idempotency: (key) => k('idem', key),
     createLock: (kind, key) => k('lock', kind, key),
+    subnetUsers: (subnetId) => k('subnet-users', subnetId),
     serverLease: (serverId) => k('lease', 'server', serverId),
     events: () => k('events'),
     jobDurations: () => k('ecs-job-durations'),

@@ -63,6 +63,7 @@ export interface CleanupResult {
   status: 'pending' | 'done' | 'failed';
   port_deleted?: boolean;
   subnet_deleted?: boolean;
+  /** Legacy: only on cleanups of records written when the network stage still created VPCs. */
   vpc_deleted?: boolean;
   nic_detached?: boolean;
   error?: string;
@@ -99,6 +100,7 @@ export interface AttachmentRecord {
   ip_address?: string;
   mac_address?: string;
   /** Which resources this attachment created (cleanup undoes only those). */
+  /** Legacy: only on records written before the network stage stopped creating VPCs; decoded, never acted on. */
   created_vpc?: boolean;
   created_subnet?: boolean;
   created_port?: boolean;
@@ -109,21 +111,24 @@ export interface AttachmentRecord {
   /**
    * Set by the port stage (awaited) just before it posts CreatePort: a run that finds it without a port_id
    * knows a create may have been carried out with its answer lost, and looks the port up by name first. A
-   * record without it has never sent a CreatePort, so the first run skips the lookup.
+   * record without it has never sent a CreatePort, so the first run skips the lookup. Emptied when the cloud
+   * refused the create (an error answer: nothing was made).
    */
   port_create_requested_at?: string;
-  /**
-   * Set by the network / subnet stage (awaited, inside the name lock) just before it posts CreateVpc /
-   * CreateSubnet: a later run that finds the network by name with its marker set knows the earlier create was
-   * its own (carried out, answer lost) and still records `created_vpc` / `created_subnet`, so cleanup (with
-   * cleanup.deleteNetworks) can undo it. Emptied when the cloud refused the create (nothing was made).
-   */
+  /** Legacy (the network stage no longer creates VPCs, docs/workflow.md): decoded, never written or read. */
   vpc_create_requested_at?: string;
+  /**
+   * Set by the subnet stage (awaited, inside the name lock) just before it posts CreateSubnet: a later run that
+   * finds the subnet by name with its marker set knows the earlier create was its own (carried out, answer
+   * lost) and still records `created_subnet`, so cleanup (with workflow.cleanupDeleteNetworks) can undo it.
+   * Emptied when the cloud refused the create (nothing was made), or when the lock was lost before posting.
+   */
   subnet_create_requested_at?: string;
   /**
    * Set by the attach stage just before it posts BatchAddServerNics: a re-run that finds it without an
    * ecs_job_id knows a post may have been carried out with its answer lost, and checks the port first. A
-   * record with neither it nor an ecs_job_id has never posted, so the first run skips that check.
+   * record with neither it nor an ecs_job_id has never posted, so the first run skips that check. Emptied when
+   * the cloud refused the post of a run that found it unset (no post of this attachment ever acted).
    */
   attach_requested_at?: string;
   /** When the ECS job was submitted (the poll deadline counts from here). */

@@ -15,7 +15,7 @@ import { newBatchId } from '../../src/lib/ids.js';
 import { waitUntil } from '../../src/lib/wait.js';
 import { startWorkflowWorkers, type WorkflowWorkers } from '../../src/queues/workers.js';
 import { createStageQueues, type StageQueues } from '../../src/queues/stage-queues.js';
-import { createAttachmentStore, type AttachmentStore } from '../../src/workflow/record-store.js';
+import { createAttachmentStore, storeSettingsFromConfig, type AttachmentStore } from '../../src/workflow/record-store.js';
 import { createKeys, type Keys } from '../../src/workflow/keys.js';
 import { newAttachmentRecord } from '../../src/workflow/new-record.js';
 import { TERMINAL_STATUSES, type AttachmentRecord, type AttachmentRequest } from '../../src/workflow/types.js';
@@ -96,7 +96,7 @@ export async function startTestWorkers(opts: TestWorkersOptions): Promise<TestWo
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   const store = createAttachmentStore(
-    { streamMaxLen: config.events.streamMaxLen, recordRetentionDays: config.workflow.recordRetentionDays, stageCompletedEvents: config.events.stageCompleted },
+    storeSettingsFromConfig(config),
     { redis, keys },
   );
   const queues = createStageQueues(config, { connection: redis });

@@ -9,7 +9,8 @@
  *               ecs_job_id → go to poll. A marker without a job id (an earlier run posted, or was about to,
  *               and its answer was lost) → ListServerInterfaces (our port already there → poll), then the
  *               port's device_id, before posting again. Neither set → no BatchAddServerNics was ever sent
- *               for this attachment, so it posts at once without the pre-check. The job id goes into the
+ *               for this attachment, so it posts at once without the pre-check; a post the cloud refused (an
+ *               error answer, e.g. Ecs.0603) in a run that found no marker empties it again. The job id goes into the
  *               outcome's fields: the stage-change write that follows the answer is the first Redis write
  *               after it (nothing else is written in between), so it is recorded the moment it is known.
  * Undone by:    cleanup: BatchDeleteServerNics when the port ended up attached, then DeletePort.
@@ -24,7 +25,7 @@ import { terminal, type WorkflowErrorCode } from '../errors.js';
 import { failed, next, wait, type StageOutcome } from '../outcome.js';
 import { firstPollDelay } from '../poll-schedule.js';
 import type { AttachmentRecord } from '../types.js';
-import { cloudCodeOf, findInterface, isNotFound, jittered, requestIdOf } from './common.js';
+import { cloudCodeOf, findInterface, isNotFound, jittered, mayHaveActed, requestIdOf } from './common.js';
 
 const ATTACH_TERMINAL_CODES: Record<string, WorkflowErrorCode> = {
   'Ecs.0050': 'NIC_LIMIT_REACHED',
@@ -83,6 +84,12 @@ export async function runAttachStage(record: AttachmentRecord, deps: StageDeps):
   try {
     jobId = (await deps.cloud.batchAddServerNics(record.server_id, [{ port_id: portId }])).job_id;
   } catch (err) {
+    // Refused by the cloud (an error answer: no job was made) by a run that found no marker: no post of this
+    // attachment was ever carried out, so drop the marker and let the retry post at once, without the
+    // ListServerInterfaces / ShowPort look-ups. When the marker was there before this run, it stays: that
+    // earlier post may have made a job that is still running (the port shows on the server only once it ends),
+    // and the look-ups are what finds it.
+    if (!mayHaveActed(err) && !record.attach_requested_at) await deps.store.patch(record.id, { attach_requested_at: '' });
     const code = cloudCodeOf(err);
     if (code === 'Ecs.0603') {
       return wait(jittered(deps.settings.waitDelayMs, deps.random), `server ${record.server_id} is busy with another operation (Ecs.0603)`);

@@ -12,13 +12,15 @@
  *               after it was deleted, and the cloud does not refuse the delete (409, port in use);
  *               2. a port on the server is detached (BatchDeleteServerNics, which also deletes it), an
  *               unattached one deleted; a port on another device is left alone;
- *               3. with config.workflow.cleanupDeleteNetworks: the subnet this attachment created, when no
- *               port is left in it, then the VPC it created, when no subnet is left (409 / "in use" = leave).
+ *               3. with config.workflow.cleanupDeleteNetworks (env CLEANUP_DELETE_NETWORKS; the issue's
+ *               `cleanup.deleteNetworks`): the subnet this attachment created, when no port is left in it and
+ *               no other live attachment uses it (409 / "in use" = leave). No VPC: the network stage never
+ *               creates one (a `created_vpc` on a record written before that change is ignored).
  * Terminal:     none: failures are retried by the queue; the last attempt records cleanup.status = failed.
  */
 import type { Job } from '../../cloud/types.js';
 import { AppError } from '../../lib/errors.js';
-import type { StageDeps } from '../deps.js';
+import type { HeldLock, StageDeps } from '../deps.js';
 import { portName, isNotFound, cloudCodeOf } from './common.js';
 import { subnetLockKey } from './subnet.js';
 import type { AttachmentRecord, CleanupResult } from '../types.js';
@@ -114,28 +116,41 @@ async function cleanPorts(record: AttachmentRecord, result: CleanupResult, deps:
   return undefined;
 }
 
-async function cleanNetworks(record: AttachmentRecord, result: CleanupResult, deps: CleanupDeps): Promise<void> {
+/**
+ * The subnet this attachment created, with cleanupDeleteNetworks: deleted only when nothing uses it — no port
+ * in it (the cloud's own DHCP/router ports aside) and no other live attachment in its users set
+ * (../subnet-users.ts: a sibling that found the subnet but has not made its port yet shows no port). Under the
+ * subnet's find-or-create lock, which the siblings hold while they find it and join the set; the lock is
+ * confirmed right before the delete. (No VPC is ever deleted: the network stage creates none.)
+ */
+async function cleanSubnet(record: AttachmentRecord, result: CleanupResult, deps: CleanupDeps): Promise<void> {
   const vpcId = record.vpc_id;
   const subnetSpec = record.request.subnet;
-  if (record.created_subnet && record.subnet_id && vpcId) {
-    const subnetId = record.subnet_id;
-    const remove = async (): Promise<void> => {
-      const ports = await deps.cloud.listAllPorts({ network_id: subnetId });
-      // Ports the cloud keeps for itself (DHCP, router) do not count as use.
-      const used = ports.some((p) => !p.device_owner.startsWith('network:'));
-      result.subnet_deleted = used ? false : await deleteUnlessInUse(() => deps.cloud.deleteSubnet(vpcId, subnetId));
-    };
-    if (subnetSpec && 'name' in subnetSpec) {
-      // Under the find-or-create lock, so a concurrent attachment does not find a subnet being deleted.
-      const res = await deps.locks.withLock(deps.keys.createLock('subnet', subnetLockKey(vpcId, subnetSpec)), deps.settings.lockTtlMs, remove);
-      if (!res.acquired) throw new AppError('CLEANUP_LOCK_BUSY', `subnet lock "${subnetSpec.name}" is held; will retry`, { retryable: true });
-    } else {
-      await remove();
+  if (!record.created_subnet || !record.subnet_id || !vpcId) return;
+  const subnetId = record.subnet_id;
+  const remove = async (held?: HeldLock): Promise<void> => {
+    const users = await deps.subnetUsers.liveOthers(subnetId, record.id);
+    if (users.length > 0) {
+      result.subnet_deleted = false;
+      deps.logger.info({ attachment_id: record.id, subnet_id: subnetId, users: users.slice(0, 10) }, 'subnet left: other attachments are using it');
+      return;
     }
-  }
-  if (record.created_vpc && vpcId) {
-    const subnets = await deps.cloud.listAllSubnets({ vpc_id: vpcId });
-    result.vpc_deleted = subnets.length > 0 ? false : await deleteUnlessInUse(() => deps.cloud.deleteVpc(vpcId));
+    const ports = await deps.cloud.listAllPorts({ network_id: subnetId });
+    // Ports the cloud keeps for itself (DHCP, router) do not count as use.
+    if (ports.some((p) => !p.device_owner.startsWith('network:'))) {
+      result.subnet_deleted = false;
+      return;
+    }
+    if (held && !(await held.confirm())) throw new AppError('CLEANUP_LOCK_LOST', `subnet lock of ${subnetId} expired before the delete; will retry`, { retryable: true });
+    result.subnet_deleted = await deleteUnlessInUse(() => deps.cloud.deleteSubnet(vpcId, subnetId));
+    if (result.subnet_deleted) await deps.subnetUsers.drop(subnetId);
+  };
+  if (subnetSpec && 'name' in subnetSpec) {
+    // Under the find-or-create lock, so a concurrent attachment does not find a subnet being deleted.
+    const res = await deps.locks.withLock(deps.keys.createLock('subnet', subnetLockKey(vpcId, subnetSpec)), deps.settings.lockTtlMs, remove);
+    if (!res.acquired) throw new AppError('CLEANUP_LOCK_BUSY', `subnet lock "${subnetSpec.name}" is held; will retry`, { retryable: true });
+  } else {
+    await remove();
   }
 }
 
@@ -158,8 +173,11 @@ export async function runCleanup(record: AttachmentRecord, deps: CleanupDeps): P
   const waiting = await cleanPorts(record, result, deps);
   if (waiting) return waiting;
 
-  // 3. Networks this attachment created, when configured and unused.
-  if (deps.settings.cleanupDeleteNetworks) await cleanNetworks(record, result, deps);
+  // This attachment has ended: it no longer holds its subnet (../subnet-users.ts).
+  if (record.subnet_id) await deps.subnetUsers.remove(record.subnet_id, record.id);
+
+  // 3. The subnet this attachment created, when configured and unused.
+  if (deps.settings.cleanupDeleteNetworks) await cleanSubnet(record, result, deps);
 
   return { kind: 'done', result: { ...result, status: 'done', finished_at: new Date(deps.clock.now()).toISOString() } };
 }

@@ -2,19 +2,25 @@
  * Stage `network`: reads the server (ShowServer and ListServerInterfaces, sent together), then resolves the
  * VPC the NIC will live in.
  *
- * Creates:      a VPC, only when the request names one (`vpc: {name, cidr}`) that does not exist yet
- *               (`created_vpc = true` and `vpc_id` are written at once, inside the lock).
- * Idempotency:  the VPC name within the project: find-before-create under the lock
- *               keys.createLock('vpc', name) (v1 ListVpcs has no name filter: all pages, filtered here);
- *               VPC.0115 (name taken) on create means someone else made it: found, not an error. A re-run
- *               after a create (waiting for CREATING, or a crash) uses the recorded vpc_id.
- * Undone by:    cleanup deletes a VPC this attachment created when config.workflow.cleanupDeleteNetworks is
- *               on and the VPC has no subnets left.
+ * Creates:      nothing. A request naming its VPC (`vpc: {name, cidr}`) is resolved against the server's own
+ *               VPC: ShowVpc(the server's VPC) and compare names (VPC names are unique per project: VPC.0115).
+ *               Same name → that VPC; another name, or a VPC of that name that does not exist yet →
+ *               VPC_MISMATCH at once, before any cloud resource is made.
+ *               Why not "find or create" (design.md §1's table says so): the same design imposes that an
+ *               extension NIC be in the server's own VPC (§1, the cloud's rule, Ecs.0064/Ecs.0014). A VPC
+ *               created now can never be the VPC of an existing server, so a create could only ever end in
+ *               VPC_MISMATCH — after leaving an orphan VPC behind (cleanup.deleteNetworks is off by
+ *               default). We chose the rule: the stage never creates a VPC it cannot use (the decision is
+ *               docs/workflow.md). Records written before this change may still carry `created_vpc` /
+ *               `vpc_create_requested_at`: they decode, and nothing acts on them any more.
+ * Idempotency:  reads only.
+ * Undone by:    — (nothing is created).
  * Terminal:     SERVER_NOT_FOUND (404); SERVER_STATE_INVALID (status not ACTIVE/SHUTOFF, or locked: what the
- *               cloud would refuse with Ecs.0100 / Ecs.0605); NIC_LIMIT_REACHED (free_nic 0); VPC_NOT_FOUND;
- *               VPC_MISMATCH (an extension NIC must be in the server's own VPC — decided here, before any
- *               port exists); VPC_CONFLICT (the named VPC exists with another CIDR); VPC_ERROR.
- * Waits:        while the VPC is CREATING; while another attachment holds the VPC name lock.
+ *               cloud would refuse with Ecs.0100 / Ecs.0605); NIC_LIMIT_REACHED (free_nic 0); VPC_NOT_FOUND (a
+ *               given id); VPC_MISMATCH (an extension NIC must be in the server's own VPC — decided here,
+ *               before any port exists); VPC_CONFLICT (the server's VPC has the requested name but another
+ *               CIDR); VPC_ERROR.
+ * Waits:        while the VPC is CREATING.
  * When the request names no subnet, the server's primary-NIC subnet is recorded here for the subnet stage.
  */
 import type { ServerDetail, ServerInterfaces, Vpc } from '../../cloud/types.js';
@@ -22,7 +28,7 @@ import type { StageDeps } from '../deps.js';
 import { terminal } from '../errors.js';
 import { failed, next, wait, type StageOutcome } from '../outcome.js';
 import type { AttachmentRecord } from '../types.js';
-import { cloudCodeOf, mayHaveActed, isNotFound, jittered, requestIdOf, sameCidr } from './common.js';
+import { cloudCodeOf, isNotFound, requestIdOf, sameCidr } from './common.js';
 
 export const ATTACH_ALLOWED_SERVER_STATES: readonly string[] = ['ACTIVE', 'SHUTOFF'];
 
@@ -92,53 +98,26 @@ function mismatch(vpc: Pick<Vpc, 'id' | 'name'>, server: ServerDetail, serverVpc
   );
 }
 
-type Resolved = { vpc: Vpc; created: boolean } | StageOutcome;
+/** A VPC named in the request that is not the server's (whether it exists or not: no lookup, nothing created). */
+function nameMismatch(name: string, server: ServerDetail, serverVpc: Vpc): StageOutcome {
+  return failed(
+    terminal(
+      'VPC_MISMATCH',
+      `VPC "${name}" is not the VPC of server ${server.id}, which is ${serverVpc.id} ("${serverVpc.name}"): an extension NIC must be in the server's own VPC, and a VPC is never created for it`,
+      { vpc_name: name, server_vpc_id: serverVpc.id, server_vpc_name: serverVpc.name },
+    ),
+  );
+}
+
+type Resolved = { vpc: Vpc } | StageOutcome;
 
 async function showVpcOrFail(vpcId: string, deps: StageDeps): Promise<Resolved> {
   try {
-    return { vpc: await deps.cloud.showVpc(vpcId), created: false };
+    return { vpc: await deps.cloud.showVpc(vpcId) };
   } catch (err) {
     if (isNotFound(err)) return failed(terminal('VPC_NOT_FOUND', `VPC ${vpcId} does not exist`, { cloud_code: cloudCodeOf(err), request_id: requestIdOf(err) }));
     throw err;
   }
-}
-
-async function findVpcByName(name: string, deps: StageDeps): Promise<Vpc | undefined> {
-  return (await deps.cloud.listAllVpcs()).find((v) => v.name === name);
-}
-
-/** Find-or-create by name, under the per-name lock. */
-async function findOrCreateVpc(record: AttachmentRecord, spec: { name: string; cidr: string; description?: string }, deps: StageDeps): Promise<Resolved> {
-  const lock = await deps.locks.withLock(deps.keys.createLock('vpc', spec.name), deps.settings.lockTtlMs, async (): Promise<Resolved> => {
-    const found = await findVpcByName(spec.name, deps);
-    if (found) {
-      // With the marker, an earlier run of this attachment posted CreateVpc under this same lock and lost the
-      // answer: the VPC found is the one it created.
-      const ours = Boolean(record.vpc_create_requested_at);
-      await deps.store.patch(record.id, { vpc_id: found.id, ...(ours ? { created_vpc: true } : {}) });
-      return { vpc: found, created: ours };
-    }
-    if (!(await deps.store.patch(record.id, { vpc_create_requested_at: new Date(deps.clock.now()).toISOString() }))) {
-      return { kind: 'stopped', reason: 'attachment ended before its VPC was created' };
-    }
-    let vpc: Vpc;
-    try {
-      vpc = await deps.cloud.createVpc({ name: spec.name, cidr: spec.cidr, ...(spec.description ? { description: spec.description } : {}) });
-    } catch (err) {
-      // Refused by the cloud (nothing created): drop the marker, or a later run would claim a VPC that another
-      // attachment creates after this lock is released.
-      if (!mayHaveActed(err)) await deps.store.patch(record.id, { vpc_create_requested_at: '' });
-      // VPC.0115: the name is taken — created outside this service's lock; use it.
-      const taken = cloudCodeOf(err) === 'VPC.0115' ? await findVpcByName(spec.name, deps) : undefined;
-      if (!taken) throw err;
-      await deps.store.patch(record.id, { vpc_id: taken.id });
-      return { vpc: taken, created: false };
-    }
-    await deps.store.patch(record.id, { vpc_id: vpc.id, created_vpc: true });
-    return { vpc, created: true };
-  });
-  if (!lock.acquired) return wait(jittered(deps.settings.waitDelayMs, deps.random), `VPC name lock "${spec.name}" held by another attachment`);
-  return lock.value;
 }
 
 export async function runNetworkStage(record: AttachmentRecord, deps: StageDeps): Promise<StageOutcome> {
@@ -158,15 +137,15 @@ export async function runNetworkStage(record: AttachmentRecord, deps: StageDeps)
   const spec = record.request.vpc;
   if (spec === undefined) return next('subnet', { ...fields, vpc_id: serverVpc });
 
-  let resolved: Resolved;
-  if ('id' in spec) resolved = await showVpcOrFail(spec.id, deps);
-  else if (record.vpc_id) resolved = await showVpcOrFail(record.vpc_id, deps);
-  else resolved = await findOrCreateVpc(record, spec, deps);
+  // A name is resolved against the server's own VPC (one ShowVpc): see the file header for why a VPC is
+  // never looked up elsewhere nor created.
+  const resolved = await showVpcOrFail('id' in spec ? spec.id : serverVpc, deps);
   if ('kind' in resolved) return resolved;
-  const { vpc, created } = resolved;
+  const { vpc } = resolved;
 
+  if ('name' in spec && vpc.name !== spec.name) return nameMismatch(spec.name, server, vpc);
   if (vpc.id !== serverVpc) return mismatch(vpc, server, serverVpc);
-  if ('name' in spec && !created && !record.created_vpc && spec.cidr && vpc.cidr && !sameCidr(vpc.cidr, spec.cidr)) {
+  if ('name' in spec && spec.cidr && vpc.cidr && !sameCidr(vpc.cidr, spec.cidr)) {
     return failed(
       terminal('VPC_CONFLICT', `VPC "${spec.name}" exists (${vpc.id}) with CIDR ${vpc.cidr}, not the requested ${spec.cidr}`, {
         vpc_id: vpc.id,

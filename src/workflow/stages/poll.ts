@@ -6,10 +6,13 @@
  * Idempotency:  reads only. SUCCESS is confirmed by ListServerInterfaces before the attachment succeeds
  *               (nic_id = sub_jobs[0].entities.nic_id, else the port id; ip and mac from the interface).
  *               A job id that was never recorded, or that ECS has purged, is fine when the port is attached.
+ *               Without a job id (the attach stage found the port on the server after a lost answer), a NIC
+ *               not listed yet is looked for again until attach_requested_at + ecsJobDeadlineMs.
  * Undone by:    — (cleanup undoes the attach stage's effect on failure).
  * Terminal:     ECS_JOB_FAILED (job FAIL: error_code as cloud_code, fail_reason as message);
  *               ECS_JOB_TIMEOUT (still not ended at ecs_job_submitted_at + ecsJobDeadlineMs);
- *               ECS_JOB_NOT_FOUND (no such job and the port is not attached); NIC_NOT_ATTACHED.
+ *               ECS_JOB_NOT_FOUND (no such job and the port is not attached); NIC_NOT_ATTACHED (no job id and
+ *               the NIC still not listed at the deadline, or a SUCCESS job whose NIC is not listed by then).
  * Waits:        while the job is INIT/RUNNING, at the adaptive delay of ../poll-schedule.ts (learned from
  *               recent job durations), never past the deadline. The server lease is renewed on each poll.
  */
@@ -57,9 +60,22 @@ export async function runPollStage(record: AttachmentRecord, deps: StageDeps): P
   const deadline = submittedAt + deps.settings.ecsJobDeadlineMs;
 
   if (!record.ecs_job_id) {
-    // The attach stage saw the port already on the server (a lost answer, a re-run): confirm it.
+    // The attach stage saw the port on the server (its device_id) or in ListServerInterfaces after a post whose
+    // answer was lost: there is a job, but not its id. The NIC may be listed only when that job ends, so an
+    // absent NIC is looked for again until the poll deadline, counted from the attach request, before failing.
     const ok = await confirmAttached(record, undefined, pollCount, deps);
-    return ok ?? failed(terminal('NIC_NOT_ATTACHED', `port ${portId} is not attached to server ${record.server_id} and no ECS job is recorded`, { port_id: portId }));
+    if (ok) return ok;
+    const requestedAt = Date.parse(record.attach_requested_at ?? '') || Date.parse(record.stages.poll?.started_at ?? '') || now;
+    const nicDeadline = requestedAt + deps.settings.ecsJobDeadlineMs;
+    if (now >= nicDeadline) {
+      return failed(
+        terminal('NIC_NOT_ATTACHED', `port ${portId} is not attached to server ${record.server_id} ${deps.settings.ecsJobDeadlineMs} ms after the attach request, and no ECS job is recorded`, {
+          port_id: portId,
+        }),
+        { poll_count: pollCount },
+      );
+    }
+    return waitAndRenew(record, now - requestedAt, nicDeadline - now, `port ${portId} not listed on server ${record.server_id} yet (no ECS job id)`, pollCount, deps);
   }
 
   let job: Job;
@@ -101,8 +117,13 @@ export async function runPollStage(record: AttachmentRecord, deps: StageDeps): P
       { poll_count: pollCount },
     );
   }
+  return waitAndRenew(record, now - submittedAt, deadline - now, `ECS job ${job.job_id} is ${job.status}`, pollCount, deps);
+}
+
+/** The next look at the adaptive delay (never past the deadline), the server lease renewed to outlive it. */
+async function waitAndRenew(record: AttachmentRecord, elapsedMs: number, leftMs: number, reason: string, pollCount: number, deps: StageDeps): Promise<StageOutcome> {
   const learned = await deps.jobDurations.recent();
-  const delay = Math.min(nextPollDelay(now - submittedAt, learned, deps.settings), Math.max(deps.settings.pollMinDelayMs, deadline - now));
+  const delay = Math.min(nextPollDelay(elapsedMs, learned, deps.settings), Math.max(deps.settings.pollMinDelayMs, leftMs));
   await deps.leases.renew(deps.keys.serverLease(record.server_id), record.id, leaseTtlFor(deps, delay));
-  return wait(delay, `ECS job ${job.job_id} is ${job.status}`, { poll_count: pollCount });
+  return wait(delay, reason, { poll_count: pollCount });
 }

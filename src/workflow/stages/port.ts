@@ -10,7 +10,7 @@
  *               never sent a CreatePort, so the first run posts at once; a run that finds the marker (an
  *               earlier run crashed, or its answer was lost) looks the port up first (ListPorts?name=) and
  *               finds it instead of making a second one. Should two exist anyway, the extra unattached ones
- *               are deleted here.
+ *               are deleted here. A CreatePort the cloud refused (an error answer) empties the marker again.
  * Undone by:    cleanup (detach if attached, then DeletePort; 404 = gone). If the attachment was cancelled
  *               while the port was being created, the stage-change write that records the port finds it
  *               ended, and the port is deleted right there (dropUnrecordedPort).
@@ -23,7 +23,7 @@ import type { StageDeps } from '../deps.js';
 import { terminal } from '../errors.js';
 import { failed, next, type StageOutcome } from '../outcome.js';
 import type { AttachmentRecord } from '../types.js';
-import { cloudCodeOf, isNotFound, portName, requestIdOf } from './common.js';
+import { cloudCodeOf, isNotFound, mayHaveActed, portName, requestIdOf } from './common.js';
 
 export function createPortOption(record: AttachmentRecord, neutronSubnetId: string | undefined, defaultSecurityGroupIds: readonly string[]): CreatePortOption {
   const subnetId = record.subnet_id;
@@ -76,6 +76,10 @@ export async function runPortStage(record: AttachmentRecord, deps: StageDeps): P
     try {
       port = await deps.cloud.createPort(createPortOption(record, neutronSubnetId, deps.settings.defaultSecurityGroupIds));
     } catch (err) {
+      // Refused by the cloud (an error answer: nothing was created): drop the marker, so the retry posts at once
+      // instead of looking for a port that cannot exist. Safe even when an earlier run had set it: this run's
+      // lookup above found no port of this attachment, so no earlier CreatePort was carried out either.
+      if (!mayHaveActed(err)) await deps.store.patch(record.id, { port_create_requested_at: '' });
       if (cloudCodeOf(err) === 'VPC.0701') {
         return failed(
           terminal('FIXED_IP_IN_USE', `IP ${record.request.port?.fixed_ip ?? ''} is already in use in subnet ${record.subnet_id ?? ''}`, {

@@ -9,8 +9,12 @@
  *               filtered by name and CIDR here. A CreateSubnet whose answer was lost (outcomeUnknown) is
  *               retried by BullMQ and then FOUND by the lookup, not created twice; the marker
  *               `subnet_create_requested_at`, written before the POST, tells that run the subnet is its own.
- * Undone by:    cleanup deletes a subnet this attachment created when cleanupDeleteNetworks is on and no
- *               port is left in it.
+ *               The lock is renewed every lockTtlMs / 3 while the lookup runs and confirmed right before the
+ *               POST (lost → nothing posted, the stage waits and looks again).
+ * Users:        the attachment joins the subnet's users (../subnet-users.ts) when it records the subnet id —
+ *               inside the lock for a named subnet — and leaves when it ends.
+ * Undone by:    cleanup deletes a subnet this attachment created when cleanupDeleteNetworks is on, no port is
+ *               left in it and no other live attachment uses it.
  * Terminal:     SUBNET_NOT_FOUND (a given id or the recorded one is gone); SUBNET_NOT_IN_VPC (a given id in
  *               another VPC); SUBNET_CONFLICT (VPC.0204: the CIDR overlaps another subnet of the VPC);
  *               SUBNET_ERROR (status ERROR); other 4xx from CreateSubnet (invalid CIDR/options) fail with
@@ -72,17 +76,26 @@ async function findSubnet(vpcId: string, spec: NamedSubnetSpec, deps: StageDeps)
 }
 
 async function findOrCreateSubnet(record: AttachmentRecord, vpcId: string, spec: NamedSubnetSpec, deps: StageDeps): Promise<Resolved> {
-  const lock = await deps.locks.withLock(deps.keys.createLock('subnet', subnetLockKey(vpcId, spec)), deps.settings.lockTtlMs, async (): Promise<Resolved> => {
+  const lock = await deps.locks.withLock(deps.keys.createLock('subnet', subnetLockKey(vpcId, spec)), deps.settings.lockTtlMs, async (held): Promise<Resolved> => {
     const found = await findSubnet(vpcId, spec, deps);
     if (found) {
       // With the marker, an earlier run of this attachment posted CreateSubnet under this same lock and lost
       // the answer: the subnet found is the one it created.
       const ours = Boolean(record.subnet_create_requested_at);
+      // Registered inside the lock, so a cleanup deleting the subnet (it takes this lock) sees this attachment.
+      await deps.subnetUsers.add(found.id, record.id);
       await deps.store.patch(record.id, { subnet_id: found.id, neutron_subnet_id: found.neutron_subnet_id, ...(ours ? { created_subnet: true } : {}) });
       return { subnet: found };
     }
     if (!(await deps.store.patch(record.id, { subnet_create_requested_at: new Date(deps.clock.now()).toISOString() }))) {
       return { kind: 'stopped', reason: 'attachment ended before its subnet was created' };
+    }
+    // The lookup can outlast the lock's TTL (a slow ListSubnets, its GET retries); the lock is renewed while
+    // this runs, and checked once more right before the POST: when it was lost anyway (renewals failed), another
+    // attachment may be creating the same subnet now, so post nothing and come back (the re-run finds it).
+    if (!(await held.confirm())) {
+      await deps.store.patch(record.id, { subnet_create_requested_at: '' });
+      return wait(jittered(deps.settings.waitDelayMs, deps.random), `subnet lock "${spec.name}" was lost before CreateSubnet; nothing posted`);
     }
     let subnet: Subnet;
     try {
@@ -101,11 +114,21 @@ async function findOrCreateSubnet(record: AttachmentRecord, vpcId: string, spec:
       }
       throw err;
     }
+    await deps.subnetUsers.add(subnet.id, record.id);
     await deps.store.patch(record.id, { subnet_id: subnet.id, neutron_subnet_id: subnet.neutron_subnet_id, created_subnet: true });
     return { subnet };
   });
   if (!lock.acquired) return wait(jittered(deps.settings.waitDelayMs, deps.random), `subnet lock "${spec.name}" held by another attachment`);
   return lock.value;
+}
+
+/**
+ * A subnet read by id (given, recorded by the network stage, or by an earlier run): this attachment joins
+ * the subnet's users at the same time (./subnet-users.ts; sent alongside the read, no extra round trip).
+ */
+async function readKnownSubnet(record: AttachmentRecord, subnetId: string, deps: StageDeps): Promise<Resolved> {
+  const [resolved] = await Promise.all([showSubnetOrFail(subnetId, deps), deps.subnetUsers.add(subnetId, record.id)]);
+  return resolved;
 }
 
 export async function runSubnetStage(record: AttachmentRecord, deps: StageDeps): Promise<StageOutcome> {
@@ -116,11 +139,11 @@ export async function runSubnetStage(record: AttachmentRecord, deps: StageDeps):
   let resolved: Resolved;
   if (spec === undefined) {
     if (!record.subnet_id) throw new Error(`attachment ${record.id} names no subnet and the network stage recorded none`);
-    resolved = await showSubnetOrFail(record.subnet_id, deps);
+    resolved = await readKnownSubnet(record, record.subnet_id, deps);
   } else if ('id' in spec) {
-    resolved = await showSubnetOrFail(spec.id, deps);
+    resolved = await readKnownSubnet(record, spec.id, deps);
   } else if (record.subnet_id) {
-    resolved = await showSubnetOrFail(record.subnet_id, deps);
+    resolved = await readKnownSubnet(record, record.subnet_id, deps);
   } else {
     resolved = await findOrCreateSubnet(record, vpcId, spec, deps);
   }

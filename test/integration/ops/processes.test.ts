@@ -1,7 +1,8 @@
 /**
  * The service as processes, as an operator meets it:
- * - first run: `nic-attach start` in development with no API_KEYS prints a key made for the run and a curl
- *   example against the seeded demo server; the example works as printed; SIGTERM exits 0;
+ * - first run: `nic-attach start` in development with no API_KEYS says in one log line that the embedded
+ *   emulator is the cloud, prints a key made for the run and a curl example against the seeded demo server;
+ *   the example works as printed; SIGTERM exits 0;
  * - a worker-only process serves /metrics, /healthz and /readyz on METRICS_PORT; SIGTERM exits 0.
  */
 import assert from 'node:assert/strict';
@@ -47,10 +48,14 @@ describe('the service as processes', () => {
     prefixes.push(prefix);
     const [apiPort, emulatorPort] = [await freePort(), await freePort()];
     // APP_ENV=development (the default), no API_KEYS: what a fresh clone gets from `npm start`.
-    const p = run('start', { APP_ENV: 'development', QUEUE_PREFIX: prefix, API_PORT: String(apiPort), EMULATOR_PORT: String(emulatorPort), LOG_LEVEL: 'warn', EMULATOR_JOB_MIN_MS: '200', EMULATOR_JOB_MAX_MS: '800' });
+    const p = run('start', { APP_ENV: 'development', QUEUE_PREFIX: prefix, API_PORT: String(apiPort), EMULATOR_PORT: String(emulatorPort), LOG_LEVEL: 'info', EMULATOR_JOB_MIN_MS: '200', EMULATOR_JOB_MAX_MS: '800' });
     procs.push(p);
     await waitUntil(() => (/then follow it/.test(p.output()) ? true : undefined), { timeoutMs: 30_000, what: `the start banner in:\n${p.output()}` });
     const out = p.output();
+    // No cloud credentials: the embedded emulator is the cloud, and one log line says so.
+    const embedded = out.split('\n').filter((l) => l.includes('using the embedded Huawei Cloud emulator'));
+    assert.equal(embedded.length, 1, out);
+    assert.ok(embedded[0]?.includes(`127.0.0.1:${emulatorPort}`), embedded[0]);
     const key = /API key {4}(dev_[0-9a-f]{32}) {3}\(made for this run/.exec(out)?.[1];
     assert.ok(key, out);
     const url = `http://127.0.0.1:${apiPort}`;

@@ -1,8 +1,8 @@
 /**
  * Exactly-once effects on an at-least-once queue: many attachments at once, with the emulator failing,
  * dropping answers and throttling, still end with exactly one shared subnet, one NIC per attachment, no
- * orphan or duplicate port, and one batch.completed; concurrent find-or-create of a VPC makes one; a create
- * whose answer was lost is found, not repeated.
+ * orphan or duplicate port, and one batch.completed; attachments naming a new VPC make none (it could never be
+ * their server's); a create whose answer was lost is found, not repeated.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +34,28 @@ function losingFirstAnswerOf(kinds: string[]): { fetch: typeof nodeFetch; lost: 
   return { fetch, lost };
 }
 
+/**
+ * A fetch that only observes what the workers' calls met (every call goes to the emulator unchanged): so the
+ * fault test can show its faults actually fired.
+ */
+function observingFetch(): { fetch: typeof nodeFetch; seen: { throttled: number; serverErrors: number; lost: number } } {
+  const seen = { throttled: 0, serverErrors: 0, lost: 0 };
+  const fetch = (async (url: Parameters<typeof nodeFetch>[0], init?: Parameters<typeof nodeFetch>[1]) => {
+    let res;
+    try {
+      res = await nodeFetch(url, init);
+    } catch (err) {
+      // drop_response_rate: the emulator carried the call out, then cut the connection before answering.
+      seen.lost += 1;
+      throw err;
+    }
+    if (res.status === 429) seen.throttled += 1;
+    else if (res.status >= 500) seen.serverErrors += 1;
+    return res;
+  }) as typeof nodeFetch;
+  return { fetch, seen };
+}
+
 describe('attach workflow: exactly-once effects', () => {
   let emu: TestEmulator;
 
@@ -46,8 +68,9 @@ describe('attach workflow: exactly-once effects', () => {
 
   describe('20 attachments on 8 servers sharing one new subnet, with faults on', () => {
     let w: TestWorkers;
+    const observed = observingFetch();
     before(async () => {
-      w = await startTestWorkers({ emulator: emu, overrides: { workers: { concurrency: { network: 8, subnet: 8, port: 8, attach: 8, poll: 8 } } } });
+      w = await startTestWorkers({ emulator: emu, fetch: observed.fetch, overrides: { workers: { concurrency: { network: 8, subnet: 8, port: 8, attach: 8, poll: 8 } } } });
     });
     after(async () => {
       await emu.control.configure({ faults: { error_rate: 0, drop_response_rate: 0, throttle_rps: 0 } });
@@ -70,6 +93,10 @@ describe('attach workflow: exactly-once effects', () => {
       await emu.control.configure({ faults: { error_rate: 0, drop_response_rate: 0, throttle_rps: 0 } });
 
       for (const r of records) assert.equal(r.status, 'succeeded', `${r.id}: ${JSON.stringify(r.error)}`);
+      // The faults fired: throttled answers, injected 5xx, and answers lost after the emulator acted.
+      assert.ok(observed.seen.throttled > 0, `429s seen: ${JSON.stringify(observed.seen)}`);
+      assert.ok(observed.seen.serverErrors > 0, `5xx seen: ${JSON.stringify(observed.seen)}`);
+      assert.ok(observed.seen.lost > 0, `lost answers seen: ${JSON.stringify(observed.seen)}`);
       const state = await emu.control.state();
       assert.equal(state.subnets.filter((s) => s.name === 'shared').length, 1, 'exactly one subnet');
       const subnetId = records[0]?.subnet_id;
@@ -112,17 +139,19 @@ describe('attach workflow: exactly-once effects', () => {
       await w?.stop();
     });
 
-    it('six attachments naming the same new VPC create exactly one', async () => {
+    it('six attachments naming the same new VPC create none: all fail VPC_MISMATCH before anything is made', async () => {
       const servers = await Promise.all(Array.from({ length: 6 }, () => emu.control.createServer()));
-      const before = (await emu.control.state()).calls.CreateVpc ?? 0;
+      const before = (await emu.control.state()).calls;
       const ids = await w.submit(servers.map((s) => ({ server_id: s.id, vpc: { name: 'vpc-race', cidr: '10.60.0.0/16' } })));
       const records = await w.waitForAllTerminal(ids);
-      // None of these servers lives in a brand-new VPC: all fail, but only one VPC was made.
-      assert.ok(records.every((r) => r.error?.code === 'VPC_MISMATCH'));
+      // A brand-new VPC can never be a server's VPC (extension NICs live in the server's own VPC): the network
+      // stage resolves the name against the server's VPC and creates nothing it could not use.
+      for (const r of records) assert.equal(r.error?.code, 'VPC_MISMATCH', `${r.id}: ${JSON.stringify(r.error)}`);
       const state = await emu.control.state();
-      assert.equal(state.vpcs.filter((v) => v.name === 'vpc-race').length, 1);
-      assert.equal((state.calls.CreateVpc ?? 0) - before, 1);
-      assert.equal(records.filter((r) => r.created_vpc).length, 1);
+      assert.equal(state.vpcs.filter((v) => v.name === 'vpc-race').length, 0, 'no VPC created');
+      assert.equal((state.calls.CreateVpc ?? 0) - (before.CreateVpc ?? 0), 0, 'no CreateVpc');
+      assert.equal((state.calls.CreatePort ?? 0) - (before.CreatePort ?? 0), 0, 'no port');
+      assert.equal(records.filter((r) => r.created_vpc).length, 0);
     });
 
     it('finds a subnet and a port whose create answers were lost, instead of creating them again', async () => {

@@ -1,8 +1,8 @@
 /**
  * Terminal failures end the attachment once, with the cloud's error, and cleanup undoes what it made: ECS job
- * FAIL, the ECS job deadline, a VPC that is not the server's (decided before any port exists), a missing or
- * unfit server; cancel before attach (also while the port is being created: no port is left); and waiting (a
- * held lock) is not failing.
+ * FAIL, the ECS job deadline, a VPC that is not the server's (decided before any port exists; a named VPC that
+ * does not exist is never created), a missing or unfit server; cancel before attach (also while the port is
+ * being created: no port is left); and waiting (a held lock) is not failing.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 import { waitUntil } from '../../../src/lib/wait.js';
 import nodeFetch from 'node-fetch';
 import { cancelAttachment } from '../../../src/queues/cancel.js';
+import { subnetLockKey } from '../../../src/workflow/stages/subnet.js';
 import type { AttachmentRecord, CompletionEvent } from '../../../src/workflow/types.js';
 
 async function eventTypes(w: TestWorkers, id: string): Promise<string[]> {
@@ -102,15 +103,29 @@ describe('attach workflow: failures and cleanup', () => {
     assert.equal(rec.port_id, undefined);
   });
 
-  it('creates a named VPC that does not exist, fails VPC_MISMATCH, and cleanup deletes that VPC when configured', async () => {
+  it('fails VPC_MISMATCH for a named VPC that does not exist, or exists but is not the server\'s, creating no VPC', async () => {
     const server = await emu.control.createServer();
-    const [id] = await strict.submit([{ server_id: server.id, vpc: { name: 'vpc-fresh', cidr: '10.77.0.0/16' } }]);
-    const rec = await strict.waitForTerminal(id as string);
-    assert.equal(rec.error?.code, 'VPC_MISMATCH');
-    assert.equal(rec.created_vpc, true);
-    const cleaned = await strict.waitForCleanup(rec.id);
-    assert.equal(cleaned.cleanup?.vpc_deleted, true, JSON.stringify(cleaned.cleanup));
-    assert.equal((await strict.cloud.listAllVpcs()).filter((v) => v.name === 'vpc-fresh').length, 0);
+    const elsewhere = await emu.control.createServer();
+    const otherVpc = (await emu.control.state()).vpcs.find((v) => v.id === elsewhere.metadata.vpc_id);
+    assert.ok(otherVpc);
+    const before = (await emu.control.state()).calls;
+    const ids = await strict.submit([
+      { server_id: server.id, vpc: { name: 'vpc-fresh', cidr: '10.77.0.0/16' } },
+      { server_id: server.id, vpc: { name: otherVpc.name, cidr: otherVpc.cidr } },
+    ]);
+    const recs = await strict.waitForTerminal(ids);
+    for (const rec of recs) {
+      assert.equal(rec.error?.code, 'VPC_MISMATCH', JSON.stringify(rec.error));
+      assert.equal(rec.error?.stage, 'network');
+      assert.ok(rec.error?.message.includes(server.metadata.vpc_id as string), rec.error?.message);
+      assert.equal(rec.created_vpc, undefined);
+    }
+    const after = (await emu.control.state()).calls;
+    assert.equal((after.CreateVpc ?? 0) - (before.CreateVpc ?? 0), 0, 'no CreateVpc');
+    assert.equal((after.ListVpcs ?? 0) - (before.ListVpcs ?? 0), 0, 'resolved against the server\'s VPC, no listing');
+    assert.equal((after.CreatePort ?? 0) - (before.CreatePort ?? 0), 0, 'no port');
+    assert.equal((await strict.cloud.listAllVpcs()).filter((v) => v.name === 'vpc-fresh').length, 0, 'no orphan VPC');
+    for (const rec of recs) assert.equal((await strict.waitForCleanup(rec.id)).cleanup?.status, 'done');
   });
 
   it('fails SERVER_NOT_FOUND for an unknown server and SERVER_STATE_INVALID for one in ERROR', async () => {
@@ -124,19 +139,20 @@ describe('attach workflow: failures and cleanup', () => {
     assert.match(rec.error?.message ?? '', /ERROR/);
   });
 
-  it('waits (not fails) while the VPC name lock is held, can be cancelled meanwhile, and creates nothing', async () => {
+  it('waits (not fails) while the subnet name lock is held, can be cancelled meanwhile, and creates nothing', async () => {
     const server = await emu.control.createServer();
-    const lockKey = w.keys.createLock('vpc', 'vpc-locked');
+    const spec = { name: 'sn-locked', cidr: '192.168.88.0/24' };
+    const lockKey = w.keys.createLock('subnet', subnetLockKey(server.metadata.vpc_id as string, spec));
     await w.redis.set(lockKey, 'someone-else', 'PX', 60_000);
-    const [id] = await w.submit([{ server_id: server.id, vpc: { name: 'vpc-locked', cidr: '10.88.0.0/16' } }]);
-    await waitUntil(async () => ((await w.store.get(id as string))?.status === 'running' ? true : undefined), { timeoutMs: 10_000, what: 'running' });
+    const [id] = await w.submit([{ server_id: server.id, subnet: spec }]);
+    await waitUntil(async () => ((await w.store.get(id as string))?.stage === 'subnet' ? true : undefined), { timeoutMs: 10_000, what: 'at the subnet stage' });
     const cancelled = await w.store.cancel(id as string);
     assert.equal(cancelled.status, 'cancelled');
     await w.redis.del(lockKey);
     const cleaned = await w.waitForCleanup(id as string);
     assert.equal(cleaned.status, 'cancelled');
     assert.deepEqual(await eventTypes(w, id as string), ['attachment.cancelled']);
-    assert.equal((await w.cloud.listAllVpcs()).filter((v) => v.name === 'vpc-locked').length, 0);
+    assert.equal((await w.cloud.listAllSubnets({ vpc_id: server.metadata.vpc_id as string })).filter((s) => s.name === 'sn-locked').length, 0);
     await assert.rejects(() => w.store.cancel(id as string), (e: Error & { code?: string }) => e.code === 'ATTACHMENT_NOT_CANCELLABLE');
   });
 });

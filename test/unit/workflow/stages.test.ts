@@ -72,13 +72,14 @@ function fake(cloud: Partial<CloudClient>, opts: { leaseHolder?: string; lockFre
       get: async () => null,
     },
     keys: createKeys('{u}'),
-    locks: { withLock: async (_k, _t, fn) => (opts.lockFree === false ? { acquired: false } : { acquired: true, value: await fn() }) },
+    locks: { withLock: async (_k, _t, fn) => (opts.lockFree === false ? { acquired: false } : { acquired: true, value: await fn({ confirm: async () => true }) }) },
     leases: {
       acquire: async () => (opts.leaseHolder ? { acquired: false, holder: opts.leaseHolder } : { acquired: true }),
       renew: async () => true,
       release: async () => true,
     },
     jobDurations: { record: async (ms) => void durations.push(ms), recent: async () => [] },
+    subnetUsers: { add: async () => undefined, remove: async () => undefined, liveOthers: async () => [], drop: async () => undefined },
     clock,
     logger: silentLogger(),
     settings,
@@ -185,6 +186,33 @@ describe('poll stage', () => {
       listServerInterfaces: async () => ({ attachableQuantity: { free_nic: 3 }, interfaceAttachments: [nic(PORT)] }),
     });
     assert.equal((await runPollStage(polling, f.deps)).kind, 'succeeded');
+  });
+});
+
+describe('poll stage without an ECS job id (the attach answer was lost)', () => {
+  const REQUESTED = '2024-01-15T08:30:00.000Z';
+  const noJob = record({ stage: 'poll', port_id: PORT, attach_requested_at: REQUESTED });
+  const listed = (ports: string[]) => async () => ({ attachableQuantity: { free_nic: 3 }, interfaceAttachments: ports.map(nic) });
+
+  it('looks again (renewing the server lease) while the NIC is not listed, until the deadline counted from the attach request', async () => {
+    const renewed: number[] = [];
+    const f = fake({ listServerInterfaces: listed(['primary']) });
+    f.deps.leases.renew = async (_k, _o, ttl) => {
+      renewed.push(ttl);
+      return true;
+    };
+    f.clock.advance(1_000);
+    const o = await runPollStage(noJob, f.deps);
+    assert.equal(o.kind, 'wait', JSON.stringify(o));
+    assert.equal(renewed.length, 1);
+    f.clock.advance(settings.ecsJobDeadlineMs);
+    expectFailed(await runPollStage(noJob, f.deps), 'NIC_NOT_ATTACHED');
+  });
+
+  it('succeeds as soon as the NIC is listed', async () => {
+    const f = fake({ listServerInterfaces: listed(['primary', PORT]) });
+    assert.equal((await runPollStage(noJob, f.deps)).kind, 'succeeded');
+    assert.deepEqual(f.calls, ['listServerInterfaces']);
   });
 });
 
@@ -352,10 +380,28 @@ describe('network stage', () => {
     assert.deepEqual(f.calls, ['showServer', 'listServerInterfaces', 'showVpc']);
   });
 
-  it('waits while the named VPC is held by another attachment\'s lock', async () => {
-    const f = fake({ showServer: async () => server(), listServerInterfaces: ifs }, { lockFree: false });
-    const o = await runNetworkStage(record({ request: { server_id: SERVER, vpc: { name: 'v', cidr: '10.0.0.0/16' } } }), f.deps);
-    assert.equal(o.kind, 'wait');
+  it('resolves a VPC name against the server\'s VPC (one ShowVpc), never listing or creating VPCs', async () => {
+    const named = (name: string): AttachmentRecord => record({ request: { server_id: SERVER, vpc: { name, cidr: '10.0.0.0/16' } } });
+    const f = fake({ showServer: async () => server(), listServerInterfaces: ifs, showVpc: async (id: string) => ({ id, name: 'a', status: 'OK', cidr: '10.0.0.0/16' }) as never });
+    const o = await runNetworkStage(named('a'), f.deps);
+    assert.equal(o.kind, 'next');
+    if (o.kind === 'next') assert.equal(o.fields?.vpc_id, 'vpc-a');
+    assert.deepEqual(f.calls, ['showServer', 'listServerInterfaces', 'showVpc']);
+
+    // Another name (a VPC that does not exist yet, or one that is not the server's): VPC_MISMATCH, nothing made.
+    const g = fake({ showServer: async () => server(), listServerInterfaces: ifs, showVpc: async (id: string) => ({ id, name: 'a', status: 'OK', cidr: '10.0.0.0/16' }) as never });
+    const m = await runNetworkStage(named('brand-new'), g.deps);
+    expectFailed(m, 'VPC_MISMATCH');
+    if (m.kind === 'failed') assert.match(m.error.message, /"brand-new" is not the VPC of server srv-1, which is vpc-a \("a"\)/);
+    assert.deepEqual(g.calls, ['showServer', 'listServerInterfaces', 'showVpc'], 'no ListVpcs, no CreateVpc');
+  });
+
+  it('fails VPC_CONFLICT when the server\'s VPC has the name but another CIDR, and waits while it is CREATING', async () => {
+    const vpc = (extra: object) => async (id: string) => ({ id, name: 'a', status: 'OK', cidr: '10.0.0.0/16', ...extra }) as never;
+    const req = record({ request: { server_id: SERVER, vpc: { name: 'a', cidr: '10.9.0.0/16' } } });
+    expectFailed(await runNetworkStage(req, fake({ showServer: async () => server(), listServerInterfaces: ifs, showVpc: vpc({}) }).deps), 'VPC_CONFLICT');
+    const creating = record({ request: { server_id: SERVER, vpc: { name: 'a', cidr: '10.0.0.0/16' } } });
+    assert.equal((await runNetworkStage(creating, fake({ showServer: async () => server(), listServerInterfaces: ifs, showVpc: vpc({ status: 'CREATING' }) }).deps)).kind, 'wait');
   });
 
   it('sends ShowServer and ListServerInterfaces together; ShowServer\'s answer still decides first', async () => {
