@@ -3,8 +3,8 @@
  * URL and key come from --api / --key, else config (NIC_ATTACH_API_URL, NIC_ATTACH_API_KEY). Also runnable
  * directly: `node --import tsx src/cli.ts status att_…`.
  *
- * Exit codes (src/cli/exit-codes.ts): 0 all succeeded, 1 some failed or the API refused, 2 usage error,
- * 3 service unreachable.
+ * Exit codes (src/cli/exit-codes.ts): 0 all succeeded, 1 some failed, 2 usage error (bad flags or input, also
+ * when the API refuses the request with a 4xx), 3 service unreachable or busy: retry later.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -14,7 +14,7 @@ import { loadConfig } from './config/load.js';
 import { ConfigError } from './lib/errors.js';
 import { ApiError, createApiClient, UnreachableError } from './cli/client.js';
 import { positiveInt, type CliContext } from './cli/context.js';
-import { EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE, UsageError } from './cli/exit-codes.js';
+import { EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE, exitCodeOfRefusal, UsageError } from './cli/exit-codes.js';
 import { BATCH_OPTIONS, BATCH_USAGE, runBatch, type BatchValues } from './cli/batch.js';
 import { runStatus, STATUS_USAGE } from './cli/status.js';
 import { runSubmit, SUBMIT_OPTIONS, SUBMIT_USAGE, type SubmitValues } from './cli/submit.js';
@@ -33,7 +33,8 @@ common options:
   --json           machine-readable output
   -h, --help       help (also: nic-attach <command> --help)
 
-exit codes: 0 all succeeded, 1 some failed or the request was refused, 2 usage error, 3 service unreachable`;
+exit codes: 0 all succeeded, 1 some failed, 2 usage error (also a request or file the API refuses),
+            3 service unreachable or unavailable: retry later (with the same --idempotency-key)`;
 
 const COMMON_OPTIONS = {
   api: { type: 'string' },
@@ -136,12 +137,16 @@ export async function runCli(argv: string[], io: Io = consoleIo): Promise<number
     }
     if (err instanceof UnreachableError) {
       io.err(err.message);
+      // The write may have landed: say how to find out, and how to retry without a second attachment.
+      if (err.code === 'OUTCOME_UNKNOWN' && typeof err.details.id === 'string') {
+        io.err(`nic-attach status ${err.details.id} shows whether it was enqueued; rerun with the same --idempotency-key to be safe`);
+      }
       return EXIT_UNREACHABLE;
     }
     if (err instanceof ApiError) {
       const field = typeof err.details.field === 'string' ? ` [${err.details.field}]` : '';
       io.err(`error (${err.status} ${err.code})${field}: ${err.message}`);
-      return EXIT_FAILED;
+      return exitCodeOfRefusal(err.status);
     }
     io.err(err instanceof Error ? err.message : String(err));
     return EXIT_FAILED;

@@ -1,8 +1,9 @@
 /**
  * The one error shape of the API, `{ error: { code, message, details } }`, for every failure: AppErrors carry
  * their own status and code; fastify's own errors (body too large, wrong content type, bad JSON) get stable
- * codes; Redis being unreachable is 503 REDIS_UNAVAILABLE; anything else is a 500 INTERNAL whose message says
- * nothing about the internals. Never a stack trace.
+ * codes; Redis being unreachable is 503 REDIS_UNAVAILABLE (nothing written) or, from the producer, 503
+ * OUTCOME_UNKNOWN (a write sent but not confirmed); anything else is a 500 INTERNAL whose message says nothing
+ * about the internals. Never a stack trace.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../lib/errors.js';
@@ -45,7 +46,7 @@ interface Rendered {
   body: ErrorBody;
 }
 
-export function renderError(err: unknown, request: Pick<FastifyRequest, 'headers'>): Rendered {
+export function renderError(err: unknown, request: Pick<FastifyRequest, 'headers'> & Partial<Pick<FastifyRequest, 'routeOptions'>>): Rendered {
   if (err instanceof AppError) {
     const status = err.httpStatus ?? (err.code === 'REDIS_UNAVAILABLE' ? 503 : 500);
     if (status >= 500 && err.code !== 'REDIS_UNAVAILABLE' && !err.retryable) {
@@ -69,7 +70,10 @@ export function renderError(err: unknown, request: Pick<FastifyRequest, 'headers
     } else if (code === 'INVALID_JSON') {
       message = `request body is not valid JSON: ${fe.message ?? ''}`.trim();
     } else if (code === 'BODY_TOO_LARGE') {
-      message = 'request body is larger than the configured limit (api.bodyLimitBytes)';
+      // POST /v1/batches has its own, larger limit (batchBodyLimit in ./server.ts): name the one that applied.
+      const limit = request.routeOptions?.bodyLimit;
+      message = `request body is larger than the limit of this route${typeof limit === 'number' ? ` (${limit} bytes)` : ''}; see API_BODY_LIMIT_BYTES and BATCH_MAX_ITEMS`;
+      if (typeof limit === 'number') details.limit_bytes = limit;
     }
     return { status, body: errorBody(code, message, details) };
   }

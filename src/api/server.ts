@@ -2,7 +2,8 @@
  * The HTTP API (design.md §4): fastify with the app's pino logger, TypeBox schemas for validation, types and the
  * OpenAPI document (/docs, JSON at /docs/json), bearer-key auth, one error shape. Enqueueing goes through the
  * producer (src/queues/producer.ts), whose Redis connection fails fast, so with Redis down POST answers 503
- * within seconds while /healthz stays 200 and /readyz says 503.
+ * within seconds while /healthz stays 200 and /readyz says 503. Bodies are limited to api.bodyLimitBytes, except
+ * POST /v1/batches, whose limit is sized for BATCH_MAX_ITEMS maximal items (batchBodyLimit).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -22,6 +23,7 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { eventRoutes } from './routes/events.js';
 import { webhookRoutes, type WebhookRoutesDeps } from './routes/webhooks.js';
 import { createKeys } from '../workflow/keys.js';
+import { storeSettingsFromConfig } from '../workflow/record-store.js';
 import { createSubscriptionStore } from '../events/subscriptions.js';
 import { createDeliveryStore } from '../events/deliveries.js';
 import { createWebhookQueue, type WebhookQueue } from '../queues/webhook-queue.js';
@@ -48,6 +50,29 @@ export interface ApiDeps {
   webhooks?: WebhookRoutesDeps;
 }
 
+/**
+ * Bytes allowed per item in the body of POST /v1/batches. The largest item the validator accepts — 4 KiB of
+ * metadata, a 2,048-character callback_url, every other field at its limit (names, descriptions, 5 DNS servers,
+ * 10 security groups, DHCP options) — is 7,923 bytes as compact ASCII JSON and ~8.5 KB pretty-printed; 12 KiB
+ * leaves room for Chinese names and escaped characters in descriptions.
+ */
+export const BATCH_ITEM_BODY_BYTES = 12 * 1024;
+/** The batch's own callback_url and metadata, and the envelope. */
+const BATCH_ENVELOPE_BYTES = 16 * 1024;
+/** Upper bound of the derived limit: a body is buffered and parsed whole (64 MiB ≈ 5,400 maximal items). */
+export const BATCH_BODY_LIMIT_CAP = 64 * 1024 * 1024;
+
+/**
+ * The body limit of POST /v1/batches: room for BATCH_MAX_ITEMS maximal items (1,000 → 12,304,384 bytes,
+ * ~11.7 MiB), so the largest batch the API documents is accepted, never less than API_BODY_LIMIT_BYTES (the
+ * limit of every other route) and, when BATCH_MAX_ITEMS is raised past ~5,400, at most BATCH_BODY_LIMIT_CAP
+ * unless API_BODY_LIMIT_BYTES is set higher still.
+ */
+export function batchBodyLimit(api: Pick<Config['api'], 'batchMaxItems' | 'bodyLimitBytes'>): number {
+  const derived = Math.min(api.batchMaxItems * BATCH_ITEM_BODY_BYTES + BATCH_ENVELOPE_BYTES, BATCH_BODY_LIMIT_CAP);
+  return Math.max(api.bodyLimitBytes, derived);
+}
+
 /** Without WEBHOOK_SECRET a callback_url could never be delivered (unsigned): the API refuses it (422). */
 export function callbackUrlsMode(config: Pick<Config, 'webhook'>): 'signed' | 'disabled' {
   return config.webhook.secret === '' ? 'disabled' : 'signed';
@@ -72,8 +97,9 @@ export async function createApiServer(config: ApiConfig, deps: ApiDeps): Promise
       idempotencyTtlHours: config.api.idempotencyTtlHours,
       batchMaxItems: config.api.batchMaxItems,
       workflow: config.workflow,
-      store: { streamMaxLen: config.events.streamMaxLen, recordRetentionDays: config.workflow.recordRetentionDays, stageCompletedEvents: config.events.stageCompleted },
+      store: storeSettingsFromConfig(config),
       callbackUrls: callbackUrlsMode(config),
+      allowPrivateCallbacks: config.webhook.allowPrivate,
     });
   const registry = deps.registry ?? new Registry();
   const metrics = createApiMetrics(registry);
@@ -125,8 +151,9 @@ export async function createApiServer(config: ApiConfig, deps: ApiDeps): Promise
 
   const onAccepted = (n: number): void => metrics.accepted.inc(n);
   await app.register(healthRoutes, { producer, registry, ...(deps.readiness ? { readiness: deps.readiness } : {}) });
-  await app.register(attachmentRoutes, { producer, onAccepted });
-  await app.register(batchRoutes, { producer, onAccepted });
+  const allowPrivateCallbacks = config.webhook.allowPrivate;
+  await app.register(attachmentRoutes, { producer, onAccepted, allowPrivateCallbacks });
+  await app.register(batchRoutes, { producer, onAccepted, allowPrivateCallbacks, bodyLimit: batchBodyLimit(config.api) });
   const keys = createKeys(config.redis.prefix);
   let ownWebhookQueue: WebhookQueue | undefined;
   let webhooks = deps.webhooks;

@@ -1,7 +1,8 @@
 /**
  * `nic-attach batch <file>`: sends the file's requests as one batch through the API, shows progress while it
  * runs (a bar on a terminal, lines otherwise) and a summary table at the end. Exit 0 when every item
- * succeeded, 1 when any failed or was cancelled (or the API refused the batch: the item is named by its line).
+ * succeeded, 1 when any failed or was cancelled, 2 when the API refused the batch (a bad item is named by its
+ * file line: fix the file), 3 when the service is unavailable.
  */
 import type { CliContext } from './context.js';
 import { pause } from './context.js';

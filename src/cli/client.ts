@@ -1,7 +1,8 @@
 /**
  * The HTTP API as the command-line client sees it: fetch with a timeout and the bearer key. Errors are split
- * the way exit codes are: the API refused the request (ApiError: its status, code, message and details) or the
- * service could not be reached (UnreachableError: connection refused, timeout, or 503 from the API).
+ * the way exit codes are (./exit-codes.ts): the API refused the request (ApiError: its status, code, message
+ * and details) or the service could not be reached or asks to retry later (UnreachableError: connection refused,
+ * timeout, or 502/503/504/408/429 from the API or a proxy in front of it; the API's code and details kept).
  */
 import type { AttachmentRecord, AttachmentRequest, CompletionEvent } from '../workflow/types.js';
 
@@ -18,11 +19,19 @@ export class ApiError extends Error {
 }
 
 export class UnreachableError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The API's error code when it answered (REDIS_UNAVAILABLE, OUTCOME_UNKNOWN, …). */
+    readonly code?: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'UnreachableError';
   }
 }
+
+/** Answers that mean "try again later, unchanged" (exit 3), not "this request is wrong". */
+const RETRY_LATER_STATUSES = new Set([408, 429, 502, 503, 504]);
 
 export interface BatchAcceptedBody {
   id: string;
@@ -104,7 +113,9 @@ export function createApiClient(opts: ClientOptions): ApiClient {
     }
     if (res.ok) return json as T;
     const error = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)?.error;
-    if (res.status === 503) throw new UnreachableError(`the API at ${baseUrl} is unavailable: ${error?.message ?? text.slice(0, 200)}`);
+    if (RETRY_LATER_STATUSES.has(res.status)) {
+      throw new UnreachableError(`the API at ${baseUrl} is unavailable (${res.status}${error?.code ? ` ${error.code}` : ''}): ${error?.message ?? (text.slice(0, 200) || res.statusText)}`, error?.code, error?.details ?? {});
+    }
     throw new ApiError(res.status, error?.code ?? `HTTP_${res.status}`, error?.message ?? (text.slice(0, 200) || res.statusText), error?.details ?? {});
   }
 

@@ -2,7 +2,9 @@
  * Idempotency-Key claims of the producer (./producer.ts): an atomic SET NX of `{id, hash}` (hash = canonical
  * JSON of the request body) claims the key before the record is written; the same key with the same body gets
  * the earlier claim back, another body is a 409. A claim whose record never got written (the writer died in
- * between) is completed by the next retry with the claimed id (`replay`); a failed write releases the claim.
+ * between) is completed by the next retry with the claimed id (`replay`). The producer releases a claim only
+ * when its write is known not to have happened (refused by Redis, or never sent); a write sent but not answered
+ * keeps it, so that the retry finds — or completes — that very record instead of making a second one.
  */
 import type { Redis } from 'ioredis';
 import { AppError, ValidationError } from '../lib/errors.js';
@@ -19,7 +21,11 @@ export interface IdempotencyClaim {
 export interface IdempotencyClaims {
   /** Claim `key` for `fresh`. Undefined when the claim is ours, else the earlier claim (same hash; another hash is a 409). */
   claim(key: string, fresh: IdempotencyClaim): Promise<IdempotencyClaim | undefined>;
-  /** Drop our claim after a failed write, so that a retry can succeed (only when it is still ours). */
+  /**
+   * Drop our claim after a write that surely did not happen, so that a retry (even with another body) can
+   * succeed; only when it is still ours. Best effort: with Redis unreachable the claim stays until its TTL, and a
+   * retry with the same body completes it (replay).
+   */
   release(key: string, id: string): Promise<void>;
   /**
    * The earlier claim's record (or batch): waits briefly for a concurrent writer, then writes it itself. True

@@ -1,7 +1,8 @@
 /**
  * The producer's Redis connection: opened to fail fast (no offline queue, bounded connect and command time,
- * reconnecting in the background), the errors that mean "Redis is unreachable" and their AppError
- * (REDIS_UNAVAILABLE, HTTP 503), and the gate that lets a call wait briefly for a reconnecting Redis.
+ * reconnecting in the background), the errors that mean "Redis is unreachable" and their AppErrors
+ * (REDIS_UNAVAILABLE when nothing was written, OUTCOME_UNKNOWN when a write was sent but not confirmed; both
+ * HTTP 503), and the gate that lets a call wait briefly for a reconnecting Redis.
  */
 import { Redis } from 'ioredis';
 import { AppError } from '../lib/errors.js';
@@ -22,6 +23,39 @@ export function redisUnavailable(cause: unknown): AppError {
     httpStatus: 503,
     retryable: true,
     cause,
+  });
+}
+
+/**
+ * True when ioredis refused a command before writing it to the socket, so Redis never saw it: the connection
+ * was not writable and the offline queue is off (rejected at the call), or the connection had already ended
+ * when the command was sent (`statusAtSend`: the connection's status read right before the call). Any other
+ * connectivity failure — a command timeout, a connection closed or reset while the reply was awaited,
+ * MaxRetriesPerRequestError for a command that was in flight — may come after Redis ran the command.
+ */
+export function isUnsentCommandError(err: unknown, statusAtSend: string): boolean {
+  if (!(err instanceof Error)) return false;
+  if (/^Stream isn't writeable and enableOfflineQueue options is false/.test(err.message)) return true;
+  return statusAtSend === 'end' && err.message === 'Connection is closed.';
+}
+
+/**
+ * A record write that was sent but whose answer never came (a command timeout, the connection lost while
+ * waiting): Redis may have run it, so the attachment or batch may exist and its jobs run. HTTP 503 like
+ * REDIS_UNAVAILABLE ("try again later"), with its own code because "nothing was enqueued" would be a lie here:
+ * with an Idempotency-Key the key stays claimed for this id, so a retry with the same key returns it (or writes
+ * it under this id); without one, `details.id` is the id to look up before retrying.
+ */
+export function outcomeUnknown(cause: unknown, what: { kind: 'attachment' | 'batch'; id: string; idempotencyKey?: string | undefined }): AppError {
+  const advice =
+    what.idempotencyKey !== undefined
+      ? 'retry with the same Idempotency-Key'
+      : `check GET /v1/${what.kind === 'batch' ? 'batches' : 'attachments'}/${what.id} before retrying (send an Idempotency-Key to make retries safe)`;
+  return new AppError('OUTCOME_UNKNOWN', `Redis did not confirm the write of ${what.kind} ${what.id}; outcome unknown; ${advice}`, {
+    httpStatus: 503,
+    retryable: true,
+    cause,
+    details: { id: what.id, ...(what.idempotencyKey === undefined ? {} : { idempotency_key: what.idempotencyKey }) },
   });
 }
 

@@ -9,7 +9,10 @@
  *
  * Idempotency-Key (./idempotency.ts): the key is claimed before the record is written; the same key with the
  * same body returns that attachment, another body is a 409; a claim whose record never got written is completed
- * by the next retry with the claimed id; a failed write releases the claim.
+ * by the next retry with the claimed id. A write Redis refused, or one never sent, releases the claim; a write
+ * sent but never answered (command timeout, connection lost while waiting) keeps it and answers OUTCOME_UNKNOWN
+ * (503): Redis may have run it, and releasing would let the retry make a second attachment (writeFailed).
+ * Once the records are written the call succeeds even when adding their jobs fails: the reconciler adds them.
  *
  * Fail fast: when the producer opens its own connection it disables ioredis' offline queue and bounds connect
  * and command time, so with Redis down a call fails within seconds as REDIS_UNAVAILABLE (HTTP 503), instead of
@@ -43,7 +46,8 @@ import { schema as configSchema } from '../config/schema.js';
 import type { Config } from '../config/types.js';
 import { createStageQueues } from './stage-queues.js';
 import { cancelAttachment } from './cancel.js';
-import { createProducerConnection, createReadyGate, isRedisUnavailableError, redisUnavailable } from './producer-connection.js';
+import { createProducerConnection, createReadyGate, isRedisUnavailableError, isUnsentCommandError, outcomeUnknown, redisUnavailable } from './producer-connection.js';
+import { assertCallbackTargets } from './producer-callback-targets.js';
 import { assertIdempotencyKey, createIdempotencyClaims } from './idempotency.js';
 
 export interface ProducerOptions {
@@ -73,6 +77,14 @@ export interface ProducerOptions {
    * dead-lettered). A library user sharing the Redis passes 'disabled' when the service has no WEBHOOK_SECRET.
    */
   callbackUrls?: 'signed' | 'disabled';
+  /**
+   * false: a callback_url whose host is an IP literal of a loopback, private, link-local, CGNAT, reserved, …
+   * address, or `localhost`, is refused with 400 CALLBACK_URL_FORBIDDEN before anything is written — what the
+   * API does unless WEBHOOK_ALLOW_PRIVATE (./producer-callback-targets.ts). true (default: the library does not
+   * know the service's setting) accepts them here; the delivery refuses them anyway unless the service allows
+   * them. A cloud metadata address (169.254.169.254, …) is refused either way, as webhook subscriptions are.
+   */
+  allowPrivateCallbacks?: boolean;
 }
 
 export interface AttachOptions {
@@ -143,7 +155,7 @@ function workflowDefaults(): Config['workflow'] {
 
 const DEFAULT_STORE: StoreSettings = { streamMaxLen: 100_000, recordRetentionDays: 7, stageCompletedEvents: false };
 
-export { createProducerConnection, isRedisUnavailableError, redisUnavailable } from './producer-connection.js';
+export { createProducerConnection, isRedisUnavailableError, outcomeUnknown, redisUnavailable } from './producer-connection.js';
 
 export function createProducer(options: ProducerOptions): Producer {
   const ownsConnection = typeof options.redis === 'string';
@@ -172,49 +184,92 @@ export function createProducer(options: ProducerOptions): Producer {
 
   const enqueue = (records: readonly AttachmentRecord[]): Promise<void> => stageQueues.enqueueAttachments(records);
   const callbacksDisabled = options.callbackUrls === 'disabled';
+  const allowPrivateCallbacks = options.allowPrivateCallbacks ?? true;
+
+  /**
+   * Adds the first-stage jobs of records that ARE written. A failure here is no reason to refuse: the records
+   * exist (a refusal would make the caller retry and, without an Idempotency-Key, enqueue a second attachment),
+   * and the workers' reconciler adds the stage job of a queued record that has none (src/queues/reconciler.ts,
+   * reconcile-checks.ts checkStageJob: after workflow.reconcileAfterMs). So it is logged and the call succeeds.
+   */
+  const enqueueWritten = async (records: readonly AttachmentRecord[], added?: Promise<void>): Promise<void> => {
+    try {
+      await (added ?? enqueue(records));
+    } catch (err) {
+      const unreachable = isRedisUnavailableError(err);
+      logger[unreachable ? 'warn' : 'error'](
+        { err, code: 'ENQUEUE_DEFERRED', attachment_ids: records.slice(0, 10).map((r) => r.id), count: records.length },
+        'records written but their first-stage jobs could not be added; the reconciler adds them',
+      );
+    }
+  };
 
   /** A record written but possibly never enqueued (the writer died in between): adding its job again is safe. */
   const repairEnqueue = async (record: AttachmentRecord): Promise<void> => {
-    if (record.status === 'queued' && record.stage === 'network') await enqueue([record]);
+    if (record.status === 'queued' && record.stage === 'network') await enqueueWritten([record]);
+  };
+
+  /**
+   * What a failed record write means. Refused by Redis (a script error: the write is all or nothing) or never
+   * sent (isUnsentCommandError): nothing was written, our claim of the Idempotency-Key is released and the error
+   * stands (REDIS_UNAVAILABLE "nothing was enqueued" for connectivity). Sent but not answered (a command timeout,
+   * the connection lost while waiting): Redis may have run it, so the claim is KEPT — a retry with the same key
+   * then finds the record (replay) or writes it under the claimed id, never a second one — and the answer is
+   * OUTCOME_UNKNOWN.
+   */
+  const writeFailed = async (
+    err: unknown,
+    statusAtSend: string,
+    what: { kind: 'attachment' | 'batch'; id: string; idempotencyKey?: string | undefined; ours: boolean },
+  ): Promise<never> => {
+    if (!isRedisUnavailableError(err) || isUnsentCommandError(err, statusAtSend)) {
+      if (what.ours && what.idempotencyKey !== undefined) await release(what.idempotencyKey, what.id);
+      throw err;
+    }
+    logger.warn({ err, code: 'OUTCOME_UNKNOWN', [`${what.kind}_id`]: what.id }, 'record write sent but not confirmed; the Idempotency-Key (if any) stays claimed');
+    throw outcomeUnknown(err, what);
+  };
+
+  /** Sends the write of one record; a failure is turned into the error writeFailed chooses. */
+  const writeOne = async (record: AttachmentRecord, key: string | undefined, ours: boolean): Promise<void> => {
+    const statusAtSend = redis.status;
+    try {
+      await store.create(record);
+    } catch (err) {
+      await writeFailed(err, statusAtSend, { kind: 'attachment', id: record.id, idempotencyKey: key, ours });
+    }
   };
 
   const attach = (input: AttachmentRequest, opts: AttachOptions = {}): Promise<AttachResult> =>
     guarded(async () => {
       const request = validateAttachmentRequest(input);
+      assertCallbackTargets(request, allowPrivateCallbacks);
       if (callbacksDisabled && request.callback_url !== undefined) throw callbackUrlNotSignable('callback_url');
       const key = opts.idempotencyKey;
       if (key !== undefined) assertIdempotencyKey(key);
       const id = newAttachmentId();
       const build = (withId: string): AttachmentRecord =>
         newAttachmentRecord(request, { id: withId, now: clock.now(), ...(key === undefined ? {} : { idempotency_key: key }) });
-      if (key === undefined) {
-        const record = build(id);
-        await store.create(record);
-        await enqueue([record]);
-        return { attachment: record, created: true };
-      }
-      const earlier = await claim(key, { id, hash: requestHash({ kind: 'attachment', request }) });
-      if (earlier) {
-        const wrote = await replay(earlier, () => store.create(build(earlier.id)));
-        const record = await store.get(earlier.id);
-        if (!record) throw new AppError('ATTACHMENT_NOT_FOUND', `attachment ${earlier.id} is gone (expired)`, { httpStatus: 404 });
-        await repairEnqueue(record);
-        return { attachment: record, created: wrote };
+      if (key !== undefined) {
+        const earlier = await claim(key, { id, hash: requestHash({ kind: 'attachment', request }) });
+        if (earlier) {
+          const wrote = await replay(earlier, () => writeOne(build(earlier.id), key, false));
+          const record = await store.get(earlier.id);
+          if (!record) throw new AppError('ATTACHMENT_NOT_FOUND', `attachment ${earlier.id} is gone (expired)`, { httpStatus: 404 });
+          await repairEnqueue(record);
+          return { attachment: record, created: wrote };
+        }
       }
       const record = build(id);
-      try {
-        await store.create(record);
-      } catch (err) {
-        await release(key, id);
-        throw err;
-      }
-      await enqueue([record]);
+      await writeOne(record, key, true);
+      await enqueueWritten([record]);
       logger.debug({ attachment_id: id }, 'attachment accepted');
       return { attachment: record, created: true };
     });
 
   /** Everything after validation: the callback check, the Idempotency-Key, records and batch in one write, the jobs. */
   const acceptBatch = async (body: ValidatedBatchRequest, key: string | undefined): Promise<BatchAccepted> => {
+    assertCallbackTargets(body, allowPrivateCallbacks);
     if (callbacksDisabled) {
       if (body.callback_url !== undefined) throw callbackUrlNotSignable('callback_url');
       const index = body.items.findIndex((item) => item.callback_url !== undefined);
@@ -241,9 +296,11 @@ export function createProducer(options: ProducerOptions): Producer {
       });
       return { records, written };
     };
+    /** The replay's write of a claimed batch: its failure keeps the claim (it is not ours to release). */
     const write = async (withId: string): Promise<AttachmentRecord[]> => {
+      const statusAtSend = redis.status;
       const { records, written } = send(withId);
-      await written;
+      await written.catch((err: unknown) => writeFailed(err, statusAtSend, { kind: 'batch', id: withId, idempotencyKey: key, ours: false }));
       return records;
     };
     if (key !== undefined) {
@@ -256,23 +313,23 @@ export function createProducer(options: ProducerOptions): Producer {
         const view = await store.getBatch(earlier.id);
         if (!view) throw new AppError('BATCH_NOT_FOUND', `batch ${earlier.id} is gone (expired)`, { httpStatus: 404 });
         const current = records ?? ((await store.getMany(view.attachment_ids)).filter((r): r is AttachmentRecord => r !== null));
-        await enqueue(current.filter((r) => r.status === 'queued' && r.stage === 'network'));
+        await enqueueWritten(current.filter((r) => r.status === 'queued' && r.stage === 'network'));
         return { id: earlier.id, total: view.total, attachment_ids: itemIds(earlier.id, view.total), created: wrote };
       }
     }
+    const statusAtSend = redis.status;
     const { records, written } = send(batchId);
     // The jobs go out right behind the records' write, without waiting for its answer: the store and the queues
     // share one connection, and Redis runs one connection's commands in order, so every job is added after its
     // record exists (as when the answer was awaited) — while the client builds the jobs, Redis writes the records.
     const added = enqueue(records);
-    const [wrote, enqueued] = await Promise.allSettled([written, added]);
+    const [wrote] = await Promise.allSettled([written, added]);
     if (wrote.status === 'rejected') {
-      // Not accepted: the claim is released for a retry. A job that got in behind a failed write finds no record
-      // and its worker drops it (stage-worker: "record not found … job dropped").
-      if (key !== undefined) await release(key, batchId);
-      throw wrote.reason;
+      // Refused or never sent: not accepted, the claim is released for a retry (a job that got in behind a
+      // refused write finds no record and its worker drops it). Sent but unanswered: OUTCOME_UNKNOWN, claim kept.
+      await writeFailed(wrote.reason, statusAtSend, { kind: 'batch', id: batchId, idempotencyKey: key, ours: true });
     }
-    if (enqueued.status === 'rejected') throw enqueued.reason;
+    await enqueueWritten(records, added);
     logger.debug({ batch_id: batchId, total: records.length }, 'batch accepted');
     return { id: batchId, total: records.length, attachment_ids: records.map((r) => r.id), created: true };
   };

@@ -15,6 +15,10 @@
  * All or nothing: the script checks every key's type before its first write and the client checks the scores,
  * so the errors a write could meet refuse it whole (a MULTI would have applied the commands around a failing
  * one); an out-of-memory Redis refuses its first write, hence all of it.
+ * Once only: when a record (or the batch) hash exists already, nothing is written and the script answers 0 (it
+ * answers the number of hashes written otherwise) — the same write arriving twice (resent by ioredis after a
+ * reconnect, or a producer's timed-out write landing after a retry completed its Idempotency-Key claim) never
+ * rewrites a record a worker has moved on.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
@@ -52,6 +56,13 @@ local function wrongType(from, last, want)
 end
 local wrong = wrongType(1, hashes, 'hash') or wrongType(hashes + 1, #KEYS, 'zset')
 if wrong then return redis.error_reply('WRONGTYPE ' .. wrong .. ': no record written') end
+-- Create only: the hashes are new records (and a new batch) under new or Idempotency-Key-claimed ids, so one
+-- that exists means this same write has landed already — a copy ioredis resent after a reconnect, or a retry
+-- that completed a claim while the first write was still on its way. Writing again would put back the
+-- queued/network state of a record a worker has moved on since: nothing is written, the answer is 0.
+for c = 1, hashes, ${UNPACK_CHUNK} do
+  if redis.call('EXISTS', unpack(KEYS, c, math.min(c + ${UNPACK_CHUNK - 1}, hashes))) > 0 then return 0 end
+end
 local i = first
 for k = 1, hashes do
   local n = tonumber(ARGV[i])

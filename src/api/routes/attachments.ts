@@ -7,6 +7,7 @@ import { AppError } from '../../lib/errors.js';
 import { AttachmentRequestSchema } from '../../workflow/request/index.js';
 import type { AttachmentRequest } from '../../workflow/types.js';
 import type { Producer } from '../../queues/producer.js';
+import { assertCallbackTargets } from '../../queues/producer-callback-targets.js';
 import {
   AttachmentIdParams,
   AttachmentListSchema,
@@ -19,6 +20,11 @@ import {
 export interface AttachmentRoutesOptions {
   producer: Producer;
   onAccepted?: (count: number) => void;
+  /**
+   * config.webhook.allowPrivate: whether a callback_url may target a private/loopback/link-local address
+   * literal. Checked here, not only in the producer: a producer handed to the server was made without it.
+   */
+  allowPrivateCallbacks: boolean;
 }
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema };
@@ -38,7 +44,10 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AttachmentRoutesOptions
         description:
           'Validates the request (everything the cloud would reject, before any cloud call) and enqueues it. 202 with the new ' +
           'attachment; 200 with the earlier one when the Idempotency-Key was seen with the same body; 409 with another body. ' +
-          'A callback_url while the service has no WEBHOOK_SECRET → 422 CALLBACK_URL_NOT_SIGNABLE.',
+          'A callback_url whose host is a loopback/private/link-local/metadata IP literal or localhost → 400 CALLBACK_URL_FORBIDDEN ' +
+          '(unless WEBHOOK_ALLOW_PRIVATE; metadata addresses always). A callback_url while the service has no WEBHOOK_SECRET → 422 ' +
+          'CALLBACK_URL_NOT_SIGNABLE. 503 REDIS_UNAVAILABLE: nothing was written; 503 OUTCOME_UNKNOWN: the write was sent but not ' +
+          'confirmed — retry with the same Idempotency-Key.',
         tags: ['attachments'],
         headers: IdempotencyHeaders,
         body: AttachmentRequestSchema,
@@ -47,6 +56,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AttachmentRoutesOptions
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
+      assertCallbackTargets(request.body, opts.allowPrivateCallbacks);
       const { attachment, created } = await producer.attach(request.body as AttachmentRequest, key === undefined ? {} : { idempotencyKey: key });
       if (created) opts.onAccepted?.(1);
       void reply.code(created ? 202 : 200).header('location', `/v1/attachments/${attachment.id}`);

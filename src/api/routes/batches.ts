@@ -8,11 +8,16 @@ import { AppError } from '../../lib/errors.js';
 import { BatchRequestSchema, validatedBatchOf } from '../../workflow/request/index.js';
 import { TERMINAL_STATUSES, type AttachmentRecord, type AttachmentRequest } from '../../workflow/types.js';
 import type { Producer } from '../../queues/producer.js';
+import { assertCallbackTargets } from '../../queues/producer-callback-targets.js';
 import { BatchAcceptedSchema, BatchIdParams, BatchViewSchema, ErrorSchema, IdempotencyHeaders } from '../schemas.js';
 
 export interface BatchRoutesOptions {
   producer: Producer;
   onAccepted?: (count: number) => void;
+  /** config.webhook.allowPrivate (see AttachmentRoutesOptions). */
+  allowPrivateCallbacks: boolean;
+  /** Body limit of POST /v1/batches, in bytes (batchBodyLimit in ../server.ts). */
+  bodyLimit: number;
 }
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema };
@@ -38,12 +43,16 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
   app.post(
     '/v1/batches',
     {
+      bodyLimit: opts.bodyLimit,
       schema: {
         summary: 'Enqueue a batch of attachments',
         description:
           'All items are validated first: one bad item rejects the batch (400, `details.index` names it) and nothing is enqueued. ' +
           'More items than api.batchMaxItems → 413 BATCH_TOO_LARGE. A callback_url (the batch\'s or an item\'s) while the service has no ' +
-          'WEBHOOK_SECRET → 422 CALLBACK_URL_NOT_SIGNABLE. Accepted batches are written atomically → 202.',
+          'WEBHOOK_SECRET → 422 CALLBACK_URL_NOT_SIGNABLE; one whose host is a private/loopback/metadata IP literal or localhost → 400 ' +
+          'CALLBACK_URL_FORBIDDEN (unless WEBHOOK_ALLOW_PRIVATE). Accepted batches are written atomically → 202. The body limit of this ' +
+          'route is sized for BATCH_MAX_ITEMS maximal items (at least API_BODY_LIMIT_BYTES). 503 REDIS_UNAVAILABLE: nothing was written; ' +
+          '503 OUTCOME_UNKNOWN: the write was sent but not confirmed — retry with the same Idempotency-Key.',
         tags: ['batches'],
         headers: IdempotencyHeaders,
         body: BatchRequestSchema,
@@ -54,6 +63,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox<BatchRoutesOptions> = async 
       const body = request.body;
       const key = request.headers['idempotency-key'];
       const keyOpt = key === undefined ? {} : { idempotencyKey: key };
+      assertCallbackTargets(body, opts.allowPrivateCallbacks);
       // The validator compiler (../validation.ts) has run validateBatchRequest on this very body: hand it over as
       // validated rather than validate 1,000 items twice. Registered without that compiler, the producer validates.
       const validated = validatedBatchOf(body);

@@ -11,6 +11,7 @@ import { callbackUrlsMode, createApiServer, type ApiServer } from '../../api/ser
 import type { ReadinessCheck } from '../../api/routes/health.js';
 import type { WebhookRoutesDeps } from '../../api/routes/webhooks.js';
 import { createProducer } from '../../queues/producer.js';
+import { storeSettingsFromConfig } from '../../workflow/record-store.js';
 
 export interface ApiRoleDeps {
   logger: Logger;
@@ -50,8 +51,9 @@ export function createApiRole(config: Config, deps: ApiRoleDeps): ApiRole {
         idempotencyTtlHours: config.api.idempotencyTtlHours,
         batchMaxItems: config.api.batchMaxItems,
         workflow: config.workflow,
-        store: { streamMaxLen: config.events.streamMaxLen, recordRetentionDays: config.workflow.recordRetentionDays, stageCompletedEvents: config.events.stageCompleted },
+        store: storeSettingsFromConfig(config),
         callbackUrls: callbackUrlsMode(config),
+        allowPrivateCallbacks: config.webhook.allowPrivate,
       });
       server = await createApiServer(config, {
         logger: log,

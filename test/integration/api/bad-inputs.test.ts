@@ -57,6 +57,14 @@ function buildCases(server: string): BadCase[] {
     { name: 'a security group name instead of id', body: req({ port: { security_group_ids: ['default'] } }), status: 400, code: 'INVALID_UUID', field: 'port.security_group_ids[0]' },
     { name: 'eleven security groups', body: req({ port: { security_group_ids: Array.from({ length: 11 }, () => OTHER_ID) } }), status: 400, code: 'TOO_MANY_SECURITY_GROUPS', field: 'port.security_group_ids' },
     { name: 'an ftp callback_url', body: req({ callback_url: 'ftp://example.com/hook' }), status: 400, code: 'INVALID_CALLBACK_URL', field: 'callback_url' },
+    // callback_url targets, refused at submission as webhook subscriptions are (WEBHOOK_ALLOW_PRIVATE is off here).
+    { name: 'a loopback callback_url', body: req({ callback_url: 'http://127.0.0.1/x' }), status: 400, code: 'CALLBACK_URL_FORBIDDEN', field: 'callback_url' },
+    { name: 'a cloud metadata callback_url', body: req({ callback_url: 'http://169.254.169.254/latest/meta-data/' }), status: 400, code: 'CALLBACK_URL_FORBIDDEN', field: 'callback_url' },
+    { name: 'a loopback callback_url written as one number', body: req({ callback_url: 'http://2130706433:8080/x' }), status: 400, code: 'CALLBACK_URL_FORBIDDEN', field: 'callback_url' },
+    { name: 'an IPv4-mapped IPv6 loopback callback_url', body: req({ callback_url: 'http://[::ffff:127.0.0.1]/x' }), status: 400, code: 'CALLBACK_URL_FORBIDDEN', field: 'callback_url' },
+    { name: 'a localhost callback_url', body: req({ callback_url: 'https://api.localhost/hook' }), status: 400, code: 'CALLBACK_URL_FORBIDDEN', field: 'callback_url' },
+    { name: 'a batch with a private callback_url', path: '/v1/batches', body: { items: [req()], callback_url: 'http://10.1.2.3/done' }, status: 400, code: 'CALLBACK_URL_FORBIDDEN', field: 'callback_url' },
+    { name: 'a batch item with a link-local callback_url', path: '/v1/batches', body: { items: [req(), req({ callback_url: 'http://169.254.10.1/x' })] }, status: 400, code: 'CALLBACK_URL_FORBIDDEN', field: 'items[1].callback_url', index: 1 },
     { name: 'metadata over 4 KiB', body: req({ metadata: { note: 'n'.repeat(5000) } }), status: 400, code: 'METADATA_TOO_LARGE', field: 'metadata' },
     { name: 'an Idempotency-Key with a space', body: req(), headers: { 'idempotency-key': 'two words' }, status: 400, code: 'INVALID_IDEMPOTENCY_KEY', field: 'idempotency-key' },
     { name: 'a batch with one bad item', path: '/v1/batches', body: { items: [req(), req(), req({ port: { fixed_ip: '8.8.8.8' } })] }, status: 400, code: 'FIXED_IP_NOT_PRIVATE', field: 'items[2].port.fixed_ip', index: 2 },
@@ -77,7 +85,7 @@ describe('API: bad input changes nothing', () => {
   let server: string;
 
   before(async () => {
-    h = await startHarness({ workers: true, overrides: { api: { batchMaxItems: 5 } } });
+    h = await startHarness({ workers: true, overrides: { api: { batchMaxItems: 5 }, webhook: { allowPrivate: false } } });
     server = (await h.emulator.control.createServer({ name: 'bad-input-target' })).id;
   });
   after(async () => {
