@@ -2,6 +2,9 @@
  * `nic-attach watch`: live completion events, one line each (or JSON lines with --json), by polling
  * GET /v1/events with the cursor. Starts from now unless --from-start or --after <cursor>; filters by type,
  * batch or attachment; stops after --count matching events, or on Ctrl-C (exit 0 either way).
+ * "Now" is the server's: the first request asks for `after=$` (the stream's last entry), so a client clock that
+ * is ahead or behind neither skips events nor replays old ones. --json prints each event with its own cursor,
+ * so `--after <the last line's cursor>` resumes right after it even when --count stopped in the middle of a page.
  */
 import type { CompletionEvent } from '../workflow/types.js';
 import { EVENT_TYPES } from '../workflow/types.js';
@@ -13,7 +16,7 @@ export const WATCH_USAGE = `usage: nic-attach watch [--from-start | --after <cur
                         [--attachment <att_…>] [--count <n>] [--json]
 
   --from-start                 begin with the oldest event kept (default: only events from now on)
-  --after <cursor>             continue after a cursor printed by an earlier run (--json shows it)
+  --after <cursor>             continue after an event: the "cursor" of a line printed with --json
   --type <type>                repeatable: ${EVENT_TYPES.join(', ')}
   --batch <bat_…>              only this batch's events
   --attachment <att_…>         only this attachment's events
@@ -53,15 +56,17 @@ export async function runWatch(ctx: CliContext, values: WatchValues, positionals
     if (!(EVENT_TYPES as readonly string[]).includes(t)) throw new UsageError(`--type ${t}: not an event type (${EVENT_TYPES.join(', ')})`);
   }
   const limit = values.count === undefined ? undefined : positiveInt('count', values.count, 1);
-  // A stream id made of the current time: the events added from now on.
-  let cursor: string | undefined = values['from-start'] ? undefined : (values.after ?? `${Date.now()}-0`);
+  // Not `${Date.now()}-0`: this machine's clock may differ from the Redis server's, which makes the stream ids.
+  let cursor: string | undefined = values['from-start'] ? undefined : (values.after ?? (await ctx.client.events({ after: '$', limit: 1 })).next_cursor ?? '0-0');
   let shown = 0;
   if (!ctx.json) ctx.err(`watching events at ${ctx.client.baseUrl} (Ctrl-C to stop)`);
   while (!ctx.signal.aborted) {
     const page = await ctx.client.events({ ...(cursor ? { after: cursor } : {}), limit: 500 });
     for (const event of page.events) {
       if (!matches(event, values)) continue;
-      ctx.out(ctx.json ? JSON.stringify({ cursor: page.next_cursor, ...event }) : renderEvent(event));
+      // The event's own cursor (a server before per-event cursors only has the page's, which skips the rest of a page).
+      const own = (event as CompletionEvent & { cursor?: string }).cursor ?? page.next_cursor;
+      ctx.out(ctx.json ? JSON.stringify({ ...event, cursor: own }) : renderEvent(event));
       shown += 1;
       if (limit !== undefined && shown >= limit) return EXIT_OK;
     }

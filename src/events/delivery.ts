@@ -4,8 +4,10 @@
  *   410            → gone; a subscription is disabled (a callback_url just stops)
  *   anything else  → retry after the next entry of webhook.retrySchedule ±15 % jitter, or Retry-After when
  *                    longer; after the last entry → dead (dead-letter list). A 3xx is a failure: redirects are
- *                    never followed. A subscription failing without a success for webhook.disableAfterHours is
+ *                    never followed. A subscription failing continuously for webhook.disableAfterHours is
  *                    disabled (its delivery goes dead, replayable).
+ *   permanent      → dead at once: a URL that is not http(s), or whose host is an IP literal that is refused.
+ * The attempt's timeout (webhook.timeoutMs) covers the whole attempt, the DNS check before sending included.
  * The body is the event JSON stored with the delivery; `webhook-id` is the event id on every attempt;
  * `webhook-timestamp` is the attempt time. Secrets never reach logs or delivery records.
  */
@@ -16,7 +18,7 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { isAppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { DeliveryStore } from './deliveries.js';
-import { assertUrlAllowed, URL_INVALID, type OutboundAgents, type Resolver } from './outbound-guard.js';
+import { assertUrlAllowed, isIpLiteralHost, URL_FORBIDDEN, URL_INVALID, type OutboundAgents, type Resolver } from './outbound-guard.js';
 import { signedHeaders } from './signing.js';
 import type { SubscriptionStore } from './subscriptions.js';
 import type { Delivery, DeliveryAttempt } from './types.js';
@@ -25,6 +27,8 @@ export const USER_AGENT = 'ecs-nic-attach-webhooks/1';
 /** Longest Retry-After honoured; a receiver asking for more is retried after this. */
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 const JITTER = 0.15;
+/** Added to the longest retry wait before two failures count as separate runs (queue lateness, clock skew). */
+const RUN_GAP_MARGIN_MS = 3_600_000;
 
 export type AttemptOutcome =
   | { kind: 'skip'; reason: string }
@@ -54,6 +58,33 @@ export function retryDelay(schedule: readonly number[], failures: number, random
   if (base === undefined) return undefined;
   const jittered = Math.round(base * (1 + (random() * 2 - 1) * JITTER));
   return Math.max(jittered, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
+}
+
+/**
+ * The longest time between two failed attempts of a delivery that keeps failing: the longest schedule step with
+ * its jitter, or a Retry-After up to its cap, plus the attempt timeout and a margin. Failures of a subscription
+ * further apart than this are not one continuous failing run (SubscriptionStore.noteFailure): nothing was sent
+ * in between, so nothing says the endpoint was down all that time.
+ */
+export function runGapMs(schedule: readonly number[], timeoutMs: number): number {
+  const longestStep = Math.max(0, ...schedule) * (1 + JITTER);
+  return Math.ceil(Math.max(longestStep, MAX_RETRY_AFTER_MS) + timeoutMs + RUN_GAP_MARGIN_MS);
+}
+
+/**
+ * Whether a refused URL is refused for good. Not http(s): yes. Forbidden (a private, loopback… address): only when
+ * the host is an IP literal, whose verdict cannot change; a name whose addresses are refused keeps the retry
+ * schedule, since DNS can be repointed (a record being fixed, split-horizon DNS) — the connect-time check of the
+ * agents refuses such names the same way. After WEBHOOK_ALLOW_PRIVATE is turned on, replay the dead ones.
+ */
+function permanentRefusal(code: string, url: string): boolean {
+  if (code === URL_INVALID) return true;
+  if (code !== URL_FORBIDDEN) return false;
+  try {
+    return isIpLiteralHost(new URL(url));
+  } catch {
+    return false;
+  }
 }
 
 async function readLimited(res: Response, maxBytes: number): Promise<string> {
@@ -89,19 +120,27 @@ export function createDeliveryRunner(deps: DeliveryRunnerDeps): DeliveryRunner {
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
   const schedule = parseDurationList(deps.webhook.retrySchedule);
+  const maxGapMs = runGapMs(schedule, deps.webhook.timeoutMs);
   const log = deps.logger;
 
   const send = async (url: string, body: string, secrets: string[], eventId: string): Promise<Sent> => {
-    let parsed: URL;
-    try {
-      parsed = await assertUrlAllowed(url, { allowPrivate: deps.webhook.allowPrivate, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
-    } catch (err) {
-      const code = isAppError(err) ? err.code : 'WEBHOOK_URL_INVALID';
-      return { error: `${code}: ${err instanceof Error ? err.message : String(err)}`, permanent: code === URL_INVALID };
-    }
-    const headers = { ...signedHeaders(secrets, eventId, Math.floor(clock.now() / 1000), body), 'user-agent': USER_AGENT };
+    // Started before the DNS check, which obeys it too: a resolver that never answers must not hold the attempt
+    // (and its worker slot) past the timeout.
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), deps.webhook.timeoutMs);
+    const timedOut = (): Sent => ({ error: `timed out after ${deps.webhook.timeoutMs} ms` });
+    let parsed: URL;
+    try {
+      parsed = await assertUrlAllowed(url, { allowPrivate: deps.webhook.allowPrivate, signal: ctl.signal, ...(deps.resolve ? { resolve: deps.resolve } : {}) });
+    } catch (err) {
+      clearTimeout(timer);
+      if (ctl.signal.aborted) return timedOut();
+      const code = isAppError(err) ? err.code : URL_INVALID;
+      const permanent = permanentRefusal(code, url);
+      const message = err instanceof Error ? err.message : String(err);
+      return { error: `${code}: ${message}${permanent && code === URL_FORBIDDEN ? ' (an IP address in the URL cannot change: not retried)' : ''}`, permanent };
+    }
+    const headers = { ...signedHeaders(secrets, eventId, Math.floor(clock.now() / 1000), body), 'user-agent': USER_AGENT };
     try {
       const res = await fetch(parsed.toString(), {
         method: 'POST',
@@ -121,7 +160,7 @@ export function createDeliveryRunner(deps: DeliveryRunnerDeps): DeliveryRunner {
         ...(res.status >= 200 && res.status < 300 ? {} : { error: res.status >= 300 && res.status < 400 ? `HTTP ${res.status} (redirects are not followed)` : `HTTP ${res.status}` }),
       };
     } catch (err) {
-      if (ctl.signal.aborted) return { error: `timed out after ${deps.webhook.timeoutMs} ms` };
+      if (ctl.signal.aborted) return timedOut();
       const e = err as { code?: string; message?: string };
       return { error: e.code ? `${e.code}: ${e.message ?? ''}` : (e.message ?? String(err)) };
     } finally {
@@ -184,7 +223,7 @@ export function createDeliveryRunner(deps: DeliveryRunnerDeps): DeliveryRunner {
       }
 
       const failures = d.attempt_count + 1;
-      const disabled = d.subscription_id ? await deps.subscriptions.noteFailure(d.subscription_id) : false;
+      const disabled = d.subscription_id ? await deps.subscriptions.noteFailure(d.subscription_id, { maxGapMs }) : false;
       const delayMs = sent.permanent || disabled ? undefined : retryDelay(schedule, failures, random, sent.retryAfterMs);
       if (delayMs === undefined) {
         await deps.deliveries.recordAttempt(d.id, attempt, { status: 'dead' }, sent.error);

@@ -9,7 +9,7 @@
  * dead dispatcher are taken over with XAUTOCLAIM after `claimIdleMs`. Handling an entry twice is harmless: the
  * delivery id (`${event_id}.${target}`) and the job id are deterministic.
  *
- * Trimming: the stream is capped (EVENTS_STREAM_MAXLEN). A dispatcher that falls that far behind loses the
+ * Trimming: the stream is capped (EVENTS_STREAM_MAXLEN, EVENTS_STREAM_MAX_AGE_HOURS). A dispatcher that falls that far behind loses the
  * oldest unread events; that cannot be undone here, but it is never silent: before each read, a group whose
  * last-delivered id is older than the stream's first entry while Redis counts more unread entries (lag) than
  * the stream still holds has lost the difference; and pending entries that XAUTOCLAIM reports as deleted are
@@ -113,7 +113,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let reportedBefore = '0-0';
 
   const lost = (loss: EventsLost): void => {
-    log.error({ code: 'EVENTS_TRIMMED_UNDELIVERED', ...loss }, 'events were trimmed from the stream before they were delivered; raise EVENTS_STREAM_MAXLEN or add events workers');
+    log.error({ code: 'EVENTS_TRIMMED_UNDELIVERED', ...loss }, 'events were trimmed from the stream before they were delivered; raise EVENTS_STREAM_MAXLEN (or EVENTS_STREAM_MAX_AGE_HOURS), or add events workers');
     deps.onEventsLost?.(loss);
   };
 

@@ -59,11 +59,41 @@ function bareHost(url: URL): string {
   return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
 }
 
+/** Whether the URL's host is an IP address itself (no DNS involved: its verdict can never change). */
+export function isIpLiteralHost(url: URL): boolean {
+  return isIP(bareHost(url)) !== 0;
+}
+
+/**
+ * `p`, or a rejection with the signal's reason as soon as `signal` aborts. A DNS lookup cannot be cancelled: it is
+ * left to finish (or not) unobserved, but its caller stops waiting for it.
+ */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  const aborted = (): Error => (signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
 /**
  * Full check of a URL: its form, then every address its host resolves to. Throws an AppError (httpStatus 400)
- * with code WEBHOOK_URL_INVALID, WEBHOOK_URL_FORBIDDEN or WEBHOOK_URL_UNRESOLVABLE.
+ * with code WEBHOOK_URL_INVALID, WEBHOOK_URL_FORBIDDEN or WEBHOOK_URL_UNRESOLVABLE; or, when `signal` aborts
+ * during the resolution (a delivery attempt's timeout), the abort reason at once.
  */
-export async function assertUrlAllowed(raw: string, opts: { allowPrivate: boolean; resolve?: Resolver }): Promise<URL> {
+export async function assertUrlAllowed(raw: string, opts: { allowPrivate: boolean; resolve?: Resolver; signal?: AbortSignal }): Promise<URL> {
   const url = parseWebhookUrl(raw);
   const host = bareHost(url);
   let addresses: ResolvedAddress[];
@@ -71,8 +101,9 @@ export async function assertUrlAllowed(raw: string, opts: { allowPrivate: boolea
     addresses = [{ address: host, family: isIP(host) }];
   } else {
     try {
-      addresses = await (opts.resolve ?? systemResolver)(host);
+      addresses = await untilAborted((opts.resolve ?? systemResolver)(host), opts.signal);
     } catch (err) {
+      if (opts.signal?.aborted) throw err;
       throw new AppError(URL_UNRESOLVABLE, `webhook host ${host} does not resolve`, { httpStatus: 400, cause: err, details: { host } });
     }
     if (addresses.length === 0) throw new AppError(URL_UNRESOLVABLE, `webhook host ${host} does not resolve`, { httpStatus: 400, details: { host } });

@@ -2,7 +2,9 @@
  * Reading the completion events stream `<prefix>:events` (written only by the workflow's record store, in the
  * same Lua script as the terminal status change). Each entry has one field, `event`, holding the JSON of a
  * CompletionEvent. The cursor of an event is its stream entry id ("1712345678901-0"): pass it back as `after`
- * to continue from there. Entries trimmed away (MAXLEN ~ events.streamMaxLen) are gone.
+ * to continue from there. `$` as `after` means "now" (as in XREAD): no events, and the cursor of the last entry,
+ * so a reader (the CLI `watch`) starts from the server's stream instead of its own clock. Entries trimmed away
+ * (MAXLEN ~ events.streamMaxLen, MINID ~ now - events.streamMaxAgeHours) are gone.
  */
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../lib/errors.js';
@@ -11,6 +13,8 @@ import type { CompletionEvent } from '../workflow/types.js';
 
 export const EVENT_FIELD = 'event';
 const CURSOR_RE = /^\d{1,20}-\d{1,20}$/;
+/** `after` value meaning "from now on" (XREAD's `$`). */
+export const LATEST = '$';
 
 export interface StreamEvent {
   cursor: string;
@@ -48,20 +52,30 @@ function toStreamEvents(entries: readonly RawEntry[]): StreamEvent[] {
   return out;
 }
 
+/** An event read from the stream with its own cursor: resuming after it continues right behind it. */
+export type CursoredEvent = CompletionEvent & { cursor: string };
+
 export interface ReadEventsResult {
-  events: CompletionEvent[];
+  events: CursoredEvent[];
   /** The cursor to pass as `after` next time: the id of the last entry read, or `after` when none was. */
   next_cursor: string | null;
 }
 
-/** One page of events strictly after `after` (from the oldest kept one when absent), oldest first. */
+/**
+ * One page of events strictly after `after` (from the oldest kept one when absent), oldest first. `after` = `$`
+ * (LATEST): no events, and as next_cursor the id of the last entry ('0-0' when the stream is empty).
+ */
 export async function readEvents(redis: Redis, keys: Keys, opts: { after?: string; limit: number }): Promise<ReadEventsResult> {
+  if (opts.after === LATEST) {
+    const last = (await redis.xrevrange(keys.events(), '+', '-', 'COUNT', 1)) as RawEntry[];
+    return { events: [], next_cursor: last[0]?.[0] ?? '0-0' };
+  }
   if (opts.after !== undefined) assertCursor(opts.after);
   const start = opts.after === undefined ? '-' : `(${opts.after}`;
   const entries = (await redis.xrange(keys.events(), start, '+', 'COUNT', opts.limit)) as RawEntry[];
   const last = entries[entries.length - 1];
   return {
-    events: toStreamEvents(entries).map((e) => e.event),
+    events: toStreamEvents(entries).map((e) => ({ ...e.event, cursor: e.cursor })),
     next_cursor: last ? last[0] : (opts.after ?? null),
   };
 }

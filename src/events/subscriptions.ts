@@ -42,8 +42,13 @@ export interface SubscriptionStore {
    * be disabled again. Undefined when there is no such subscription.
    */
   enable(id: string): Promise<PublicSubscription | undefined>;
-  /** A failed attempt: starts the failing run, and disables when it has lasted disableAfterHours. Returns true when it disabled. */
-  noteFailure(id: string): Promise<boolean>;
+  /**
+   * A failed attempt: starts a failing run (or continues the current one), and disables the subscription when the
+   * run has lasted disableAfterHours. A run is continuous failure: when the previous failure is more than
+   * `maxGapMs` ago (the longest wait between two attempts of a failing delivery, see runGapMs in ./delivery.ts),
+   * the endpoint may have worked meanwhile without being asked, so a new run starts. Returns true when it disabled.
+   */
+  noteFailure(id: string, opts: { maxGapMs: number }): Promise<boolean>;
   noteSuccess(id: string): Promise<void>;
 }
 
@@ -94,21 +99,29 @@ function validateEvents(events: string[] | undefined): EventType[] {
   return list as EventType[];
 }
 
-// Sets the failing run's start if unset; returns it.
+/**
+ * A failed attempt (ARGV: 1 now ISO, 2 now ms, 3 longest gap ms): records it (last_failure_ms) and returns the
+ * failing run's start, starting a new run when there is none or when the previous failure is more than the
+ * longest gap ago. Why not clear the run when a delivery is dead-lettered instead: with steady traffic to a dead
+ * endpoint some delivery dies every ~28 h, which would restart the window each time and never disable it. A run
+ * from before last_failure_ms existed (no such field) restarts too: a stale one is what this guards against.
+ */
 const NOTE_FAILURE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local since = redis.call('HGET', KEYS[1], 'failing_since')
-if not since then
-  redis.call('HSET', KEYS[1], 'failing_since', ARGV[1])
+local cur = redis.call('HMGET', KEYS[1], 'failing_since', 'last_failure_ms')
+local since, last = cur[1], tonumber(cur[2])
+if not since or not last or tonumber(ARGV[2]) - last > tonumber(ARGV[3]) then
   since = ARGV[1]
+  redis.call('HSET', KEYS[1], 'failing_since', since)
 end
+redis.call('HSET', KEYS[1], 'last_failure_ms', ARGV[2])
 return since`;
 
 // Only when it exists (a concurrent delete must not resurrect a partial hash).
 const ENABLE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'enabled', '1')
-redis.call('HDEL', KEYS[1], 'disabled_at', 'disabled_reason', 'failing_since')
+redis.call('HDEL', KEYS[1], 'disabled_at', 'disabled_reason', 'failing_since', 'last_failure_ms')
 return 1`;
 
 const SWAP_SECRETS = `
@@ -245,19 +258,19 @@ export function createSubscriptionStore(deps: SubscriptionStoreDeps): Subscripti
       return sub ? toPublic(sub) : undefined;
     },
 
-    async noteFailure(id) {
+    async noteFailure(id, opts) {
       const now = clock.now();
-      const since = (await redis.eval(NOTE_FAILURE, 1, subKey(id), iso(now))) as string | null;
+      const since = (await redis.eval(NOTE_FAILURE, 1, subKey(id), iso(now), now, Math.max(0, Math.floor(opts.maxGapMs)))) as string | null;
       if (!since) return false;
       if (now - Date.parse(since) >= deps.disableAfterHours * 3_600_000) {
-        await disable(id, `endpoint failing since ${since} (more than ${deps.disableAfterHours} h without a successful delivery)`);
+        await disable(id, `endpoint failing since ${since} (failing continuously, without a successful delivery, for more than ${deps.disableAfterHours} h)`);
         return true;
       }
       return false;
     },
 
     async noteSuccess(id) {
-      await redis.hdel(subKey(id), 'failing_since');
+      await redis.hdel(subKey(id), 'failing_since', 'last_failure_ms');
     },
   };
 }

@@ -21,7 +21,10 @@ export interface Subscription {
   created_at: string;
   disabled_at?: string;
   disabled_reason?: string;
-  /** Start of the current run of failed attempts (cleared by a success); drives disableAfterHours. */
+  /**
+   * Start of the current run of failed attempts: cleared by a success, restarted when the previous failure is
+   * older than the longest retry wait (the run was not continuous); drives disableAfterHours.
+   */
   failing_since?: string;
   secrets: SubscriptionSecret[];
 }

@@ -10,6 +10,8 @@
  * KEYS (both scripts): 1 record, 2 attachments index, 3 events stream, 4..8 status indexes (queued, running,
  * succeeded, failed, cancelled), 9 batch hash, 10 batch items (9 and 10 repeat KEYS[1] when there is no batch),
  * 11 the server's index (TERMINAL only).
+ * The LAST ARGV of both scripts is the stream's age limit as a min id (epoch ms; '0' = no age limit): last, after
+ * the field pairs, so the positions of every other argument stay as they were.
  * Events are built as JSON strings here (the record from its hash with the field-kind table) so the stream
  * entry and the stored record can never disagree.
  */
@@ -45,6 +47,16 @@ end
 local function eventJson(id, typ, ts, data)
   return '{"id":' .. enc(id) .. ',"type":' .. enc(typ) .. ',"timestamp":' .. enc(ts) .. ',"data":' .. data .. '}'
 end
+-- Appends one event to the stream and trims it by length and by age. XADD takes one trim strategy, hence the
+-- separate XTRIM MINID: ids below ARGV[#ARGV] (now - events.streamMaxAgeHours, from the caller's injectable
+-- clock; '0' = off) go. Both trims are '~' (whole stream nodes only), so each call's work stays bounded by
+-- Redis' default LIMIT even when a large backlog has aged out at once; an exact trim could remove it all in
+-- one script and stall Redis.
+local function appendEvent(maxLen, json)
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxLen, '*', 'event', json)
+  local minId = ARGV[#ARGV]
+  if minId ~= '0' then redis.call('XTRIM', KEYS[3], 'MINID', '~', minId) end
+end
 local function moveStatus(id, old, new)
   if old == new then return end
   local score = redis.call('ZSCORE', KEYS[2], id) or '0'
@@ -79,20 +91,22 @@ end
 
 /**
  * ARGV: 1 now, 2 field kinds (JSON), 3 stage event id ('' = none), 4 completed stage, 5 stream max length,
- * 6 n, then n field/value pairs ('+field' = an increment). Returns 1 applied, 0 terminal (nothing changed), -1 no such record.
+ * 6 n, then n field/value pairs ('+field' = an increment), then the stream min id (see the header). Returns 1 applied,
+ * 0 terminal (nothing changed), -1 no such record.
+ * The stage event is appended only when the record is still at the completed stage before this write: two copies
+ * of the same stage job running at once both write, but only the first (which moves the stage on) reports it.
  */
 export const PATCH_SCRIPT = redisScript(`${PRELUDE}
-local cur = redis.call('HMGET', KEYS[1], 'status', 'id')
+local cur = redis.call('HMGET', KEYS[1], 'status', 'id', 'stage')
 local old, id = cur[1], cur[2]
 if not old then return -1 end
 if isTerminal(old) then return 0 end
 local newStatus = applyPairs(6, {'updated_at', ARGV[1]})
 if newStatus and newStatus ~= old then moveStatus(id, old, newStatus) end
-if ARGV[3] ~= '' then
+if ARGV[3] ~= '' and cur[3] == ARGV[4] then
   local kinds = cjson.decode(ARGV[2])
   local data = recordJson(kinds, '"completed_stage":' .. enc(ARGV[4]))
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'event',
-    eventJson(ARGV[3], 'attachment.stage_completed', ARGV[1], data))
+  appendEvent(ARGV[5], eventJson(ARGV[3], 'attachment.stage_completed', ARGV[1], data))
 end
 return 1
 `);
@@ -102,7 +116,7 @@ return 1
  * 7 retention ms, 8 allowed current statuses (',queued,running,' or '' = any non-terminal), 9 allowed current
  * stages (same form), 10 index cutoff (epoch ms: entries created before it belong to records long expired and
  * are trimmed from the all/status/server indexes, so they do not grow forever), 11 n, then n field/value pairs
- * ('+field' = an increment, applied before the event is built).
+ * ('+field' = an increment, applied before the event is built), then the stream min id (see the header).
  * Returns {code, status, stage}: 1 done, 0 already terminal, 2 not allowed in this status/stage, -1 missing.
  */
 export const TERMINAL_SCRIPT = redisScript(`${PRELUDE}
@@ -123,8 +137,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
 redis.call('ZREMRANGEBYSCORE', statusKey(status), '-inf', cutoff)
 if KEYS[11] ~= KEYS[1] then redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', cutoff) end
 local kinds = cjson.decode(ARGV[2])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event',
-  eventJson(ARGV[4], 'attachment.' .. status, now, recordJson(kinds, nil)))
+appendEvent(ARGV[6], eventJson(ARGV[4], 'attachment.' .. status, now, recordJson(kinds, nil)))
 if batchId and KEYS[9] ~= KEYS[1] and redis.call('EXISTS', KEYS[9]) == 1 then
   local done = redis.call('HINCRBY', KEYS[9], 'done', 1)
   redis.call('HINCRBY', KEYS[9], 'count_' .. status, 1)
@@ -137,7 +150,7 @@ if batchId and KEYS[9] ~= KEYS[1] and redis.call('EXISTS', KEYS[9]) == 1 then
     if b[2] then summary = summary .. ',"callback_url":' .. enc(b[2]) end
     if b[3] then summary = summary .. ',"metadata":' .. b[3] end
     summary = summary .. '}'
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event', eventJson(ARGV[5], 'batch.completed', now, summary))
+    appendEvent(ARGV[6], eventJson(ARGV[5], 'batch.completed', now, summary))
     redis.call('PEXPIRE', KEYS[9], ARGV[7])
     redis.call('PEXPIRE', KEYS[10], ARGV[7])
   end

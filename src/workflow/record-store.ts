@@ -5,6 +5,7 @@
  * service appends attachment or batch events.
  */
 import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
 import { AppError } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { uuid } from '../lib/ids.js';
@@ -66,7 +67,10 @@ export interface TerminalChange {
 }
 
 export interface PatchOptions {
-  /** Append an `attachment.stage_completed` event for this stage (when enabled in config). */
+  /**
+   * Append an `attachment.stage_completed` event for this stage (when enabled in config) — only when the record
+   * is still at this stage before the write, so a second copy of the same stage job does not report it again.
+   */
   stageCompleted?: StageName;
   /**
    * Cloud calls to add to `cloud_calls` in the same script — only when the patch applies (a terminal record
@@ -108,10 +112,25 @@ export interface AttachmentStore {
 export interface StoreSettings {
   /** Approximate length the events stream is trimmed to (config.events.streamMaxLen). */
   streamMaxLen: number;
+  /**
+   * Age the events stream is trimmed to, in ms (config.events.streamMaxAgeHours; 0 = no age limit). Absent =
+   * DEFAULT_STREAM_MAX_AGE_MS, so every writer of events (the producer library too) applies an age limit.
+   */
+  streamMaxAgeMs?: number;
   /** Retention of terminal records (config.workflow.recordRetentionDays). */
   recordRetentionDays: number;
   /** Emit attachment.stage_completed events (config.events.stageCompleted). */
   stageCompletedEvents: boolean;
+}
+
+/** The store's settings as the service configures them (one place, so every writer of events trims alike). */
+export function storeSettingsFromConfig(config: Pick<Config, 'events' | 'workflow'>): StoreSettings {
+  return {
+    streamMaxLen: config.events.streamMaxLen,
+    streamMaxAgeMs: config.events.streamMaxAgeHours * 3_600_000,
+    recordRetentionDays: config.workflow.recordRetentionDays,
+    stageCompletedEvents: config.events.stageCompleted,
+  };
 }
 
 export interface StoreDeps {
@@ -126,6 +145,8 @@ export const CANCELLABLE_STAGES: readonly StageName[] = ['network', 'subnet', 'p
 const MAX_LIST_LIMIT = 1000;
 /** Margin over the retention before index entries are trimmed (an attachment runs far shorter than this). */
 const INDEX_TRIM_MARGIN_MS = 86_400_000;
+/** The default of config events.streamMaxAgeHours (7 days), for settings that do not say. */
+export const DEFAULT_STREAM_MAX_AGE_MS = 7 * 86_400_000;
 
 interface Cursor {
   s: number;
@@ -178,6 +199,9 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
   };
   /** Index entries created this long before now belong to records whose retention surely ran out. */
   const indexCutoff = (): number => clock.now() - retentionMs - INDEX_TRIM_MARGIN_MS;
+  const streamMaxAgeMs = settings.streamMaxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS;
+  /** The scripts' last argument: stream ids (epoch ms) below it are older than the age limit; '0' = none. */
+  const streamMinId = (): string => (streamMaxAgeMs > 0 ? String(Math.max(0, Math.floor(clock.now() - streamMaxAgeMs))) : '0');
 
   const get = async (id: string): Promise<AttachmentRecord | null> => decodeRecord(await redis.hgetall(keys.attachment(id)));
 
@@ -231,6 +255,7 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
       list(guard.stages),
       indexCutoff(),
       ...withIncrement(fieldArgs(fields), extra.addCloudCalls),
+      streamMinId(),
     ])) as [number, string, string];
     return { code: Number(res[0]), status: res[1], stage: res[2] };
   };
@@ -278,6 +303,7 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
         opts.stageCompleted ?? '',
         settings.streamMaxLen,
         ...withIncrement(fieldArgs({ ...fields, updated_at: undefined }), opts.addCloudCalls),
+        streamMinId(),
       ]);
       return Number(res) === 1;
     },

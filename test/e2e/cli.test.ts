@@ -1,17 +1,19 @@
 /**
  * The command-line client as a process (`node --import tsx src/cli.ts …`, and once through the bin launcher and
  * src/main.ts) against a running service: the HTTP API and the workflow workers in this test process, the
- * emulator as the cloud. Checks what a script relies on: output and exit codes (0 all succeeded, 1 some failed
- * or refused, 2 usage, 3 unreachable).
+ * emulator as the cloud. Checks what a script relies on: output and exit codes (0 all succeeded, 1 some failed,
+ * 2 usage — also a request or file the API refuses, 3 unreachable or 503: retry later).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { freePort } from '../helpers/redis.js';
+import { waitUntil } from '../../src/lib/wait.js';
 import { startHarness, TEST_KEY, type Harness } from '../integration/api/harness.js';
 import { runCli } from '../../src/cli.js';
 
@@ -127,13 +129,13 @@ describe('nic-attach CLI against a running service', () => {
     assert.match(run.stdout, /SERVER_NOT_FOUND/);
   });
 
-  it('a batch the API refuses names the file line of the bad item (exit 1), nothing enqueued', async () => {
+  it('a batch the API refuses names the file line of the bad item (exit 2: fix the file), nothing enqueued', async () => {
     const file = join(dir, 'refused.jsonl');
     writeFileSync(file, [JSON.stringify({ server_id: serverA }), '', JSON.stringify({ server_id: serverA, port: { fixed_ip: '999.1.1.1' } })].join('\n'));
     const keysBefore = (await h.recordKeys()).length;
     const jobsBefore = await h.enqueued();
     const run = await cli(['batch', file], env);
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 2, run.stderr);
     assert.equal((await h.recordKeys()).length, keysBefore);
     assert.equal(await h.enqueued(), jobsBefore);
     assert.match(run.stderr, /INVALID_IP/);
@@ -149,6 +151,44 @@ describe('nic-attach CLI against a running service', () => {
     const text = await cli(['watch', '--from-start', '--count', '1', '--type', 'batch.completed'], env);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /batch\.completed\s+bat_/);
+  });
+
+  it('watch --json: each event carries its own cursor, so --after resumes right after it even mid-page', async () => {
+    const first = await cli(['watch', '--from-start', '--count', '1', '--json'], env);
+    assert.equal(first.code, 0, first.stderr);
+    const e1 = JSON.parse(first.stdout.trim()) as { id: string; cursor: string };
+    const resumed = await cli(['watch', '--after', e1.cursor, '--count', '1', '--json'], env);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const e2 = JSON.parse(resumed.stdout.trim()) as { id: string };
+    const page = await h.call<{ events: Array<{ id: string; cursor: string }> }>('GET', '/v1/events?limit=2');
+    assert.deepEqual([e1.id, e2.id], page.body.events.map((e) => e.id), 'the second event of the stream, not the next page');
+    assert.equal(e1.cursor, page.body.events[0]?.cursor);
+  });
+
+  it('watch starts from the server\'s "now", not the client\'s clock (here an hour ahead)', async () => {
+    // The client's Date.now() runs an hour ahead: a start cursor made of it would skip the next hour of events.
+    const skew = 'data:text/javascript,const n=Date.now;Date.now=()=>n()+3600000;';
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', skew, join(ROOT, 'src', 'cli.ts'), 'watch', '--count', '1', '--type', 'attachment.succeeded', '--interval', '100'], {
+      cwd: ROOT,
+      env: { ...process.env, APP_ENV: 'test', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    let exitCode: number | null | undefined;
+    child.on('exit', (code) => (exitCode = code));
+    try {
+      // Printed once the start cursor is taken from the server.
+      await waitUntil(() => (stderr.includes('watching events') ? true : undefined), { timeoutMs: 30_000, what: 'watch to start' });
+      const res = await h.call<{ id: string }>('POST', '/v1/attachments', { body: { server_id: serverA } });
+      assert.equal(res.status, 202);
+      const code = await waitUntil(() => exitCode, { timeoutMs: 30_000, what: 'watch to print the new event and exit' });
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /attachment\.succeeded\s+att_/);
+    } finally {
+      child.kill();
+    }
   });
 
   it('runs through the nic-attach launcher and src/main.ts too', async () => {
@@ -187,13 +227,33 @@ describe('nic-attach CLI against a running service', () => {
     }
   });
 
-  it('exit 1 when the API refuses a request, with the code and field', async () => {
+  it('exit 2 when the API refuses a request (a 4xx: the command must change), with the code and field', async () => {
     const run = await cli(['submit', '--server', serverA, '--fixed-ip', '10.0.0.300'], env);
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /400 INVALID_IP\) \[port\.fixed_ip\]/);
     const badKey = await cli(['status', submittedId, '--key', 'wrong'], env);
-    assert.equal(badKey.code, 1);
+    assert.equal(badKey.code, 2);
     assert.match(badKey.stderr, /401 UNAUTHORIZED/);
+  });
+
+  it('exit 3 on a 503 (retry later), with the way to check an OUTCOME_UNKNOWN write', async () => {
+    // An API that answers as the real one does when Redis did not confirm a write.
+    const id = 'att_00000000-0000-4000-8000-0000000000aa';
+    const fake = createServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'OUTCOME_UNKNOWN', message: `Redis did not confirm the write of attachment ${id}; outcome unknown; retry with the same Idempotency-Key`, details: { id } } }));
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    try {
+      const err: string[] = [];
+      const api = `http://127.0.0.1:${(fake.address() as { port: number }).port}`;
+      const code = await runCli(['submit', '--server', serverA, '--idempotency-key', 'k-1', '--api', api, '--key', TEST_KEY], { out: () => undefined, err: (t) => err.push(t), tty: false });
+      assert.equal(code, 3, err.join('\n'));
+      assert.match(err.join('\n'), /503 OUTCOME_UNKNOWN/);
+      assert.match(err.join('\n'), new RegExp(`nic-attach status ${id} shows whether it was enqueued`));
+    } finally {
+      await new Promise((resolve) => fake.close(resolve));
+    }
   });
 
   it('exit 3 when the service is unreachable', async () => {

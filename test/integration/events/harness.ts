@@ -86,7 +86,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logs: () => lines.join(''),
     api: <T>(method: string, path: string, body?: unknown) => requestJson<T>(baseUrl, method, path, { body }),
     async addEvent(event) {
-      return (await redis.xadd(keys.events(), 'MAXLEN', '~', config.events.streamMaxLen, '*', 'event', JSON.stringify(event))) as string;
+      // Trimmed as the record store's scripts trim: by length, and by age when an age limit is set.
+      const id = (await redis.xadd(keys.events(), 'MAXLEN', '~', config.events.streamMaxLen, '*', 'event', JSON.stringify(event))) as string;
+      if (config.events.streamMaxAgeHours > 0) await redis.xtrim(keys.events(), 'MINID', '~', Date.now() - config.events.streamMaxAgeHours * 3_600_000);
+      return id;
     },
     async close() {
       await app.close();

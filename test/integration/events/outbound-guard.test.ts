@@ -1,13 +1,15 @@
 /**
  * Outbound safety: URLs refused at creation (400 with a clear code) and at connect time by the agents'
- * lookup (DNS rebinding), with WEBHOOK_ALLOW_PRIVATE off.
+ * lookup (DNS rebinding), with WEBHOOK_ALLOW_PRIVATE off; at delivery, a refused IP literal is a permanent
+ * failure, and the DNS check obeys the attempt's timeout.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type dns from 'node:dns';
 import fetch from 'node-fetch';
-import { createOutboundAgents } from '../../../src/events/outbound-guard.js';
-import { createDeliveryRunner } from '../../../src/events/delivery.js';
+import { randomUUID } from 'node:crypto';
+import { createOutboundAgents, type OutboundAgents, type Resolver } from '../../../src/events/outbound-guard.js';
+import { createDeliveryRunner, type DeliveryRunner } from '../../../src/events/delivery.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook-receiver.js';
 import { startHarness, type Harness } from './harness.js';
@@ -104,5 +106,53 @@ describe('outbound guard (WEBHOOK_ALLOW_PRIVATE off)', () => {
     assert.match(after?.attempts[0]?.error ?? '', /WEBHOOK_URL_FORBIDDEN/);
     assert.equal(rx.requests.length, before, 'nothing reached the receiver');
     rebinder.destroy();
+  });
+
+  /** A callback delivery to `url`, and a runner with the given webhook settings and resolver. */
+  const callbackCase = async (url: string, opts: { timeoutMs?: number; resolve?: Resolver } = {}): Promise<{ runner: DeliveryRunner; id: string; agents: OutboundAgents }> => {
+    const agents = createOutboundAgents({ allowPrivate: false });
+    const runner = createDeliveryRunner({
+      webhook: { ...h.config.webhook, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
+      deliveries: h.role.deliveries,
+      subscriptions: h.role.subscriptions,
+      agents,
+      logger: silentLogger(),
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    });
+    const eventId = `evt_${randomUUID()}`;
+    const { delivery } = await h.role.deliveries.create({ id: `${eventId}.cb`, event_id: eventId, event_type: 'attachment.succeeded', target: 'callback', url, payload: '{}' });
+    return { runner, id: delivery.id, agents };
+  };
+
+  it('a refused IP address in the URL is dead-lettered at once; a name resolving to a refused address is retried', async () => {
+    const reached = rx.requests.length;
+    for (const url of [`http://127.0.0.1:${rx.port}/hook`, 'http://10.0.0.7/hook', 'http://[::1]:9/hook', 'http://169.254.169.254/latest']) {
+      const literal = await callbackCase(url);
+      const outcome = await literal.runner.attempt(literal.id);
+      assert.deepEqual(outcome, { kind: 'done', status: 'dead' }, url);
+      const dead = await h.role.deliveries.get(literal.id);
+      assert.equal(dead?.status, 'dead', url);
+      assert.equal(dead?.attempts.length, 1);
+      assert.match(dead?.last_error ?? '', /WEBHOOK_URL_FORBIDDEN: .*not retried/, url);
+      literal.agents.destroy();
+    }
+    const named = await callbackCase(`http://internal.example.com:${rx.port}/hook`, { resolve: async () => [{ address: '10.0.0.7', family: 4 }] });
+    const outcome = await named.runner.attempt(named.id);
+    assert.equal(outcome.kind, 'retry', 'DNS can change: the schedule goes on');
+    assert.match((await h.role.deliveries.get(named.id))?.attempts[0]?.error ?? '', /WEBHOOK_URL_FORBIDDEN/);
+    named.agents.destroy();
+    assert.equal(rx.requests.length, reached, 'nothing reached the receiver');
+  });
+
+  it('the attempt timeout covers the DNS check: a resolver that never answers ends the attempt as timed out', { timeout: 10_000 }, async () => {
+    const hung = await callbackCase('http://never-answers.example.com/hook', { timeoutMs: 300, resolve: () => new Promise(() => undefined) });
+    const started = Date.now();
+    const outcome = await hung.runner.attempt(hung.id);
+    assert.equal(outcome.kind, 'retry');
+    assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
+    const d = await h.role.deliveries.get(hung.id);
+    assert.equal(d?.status, 'pending');
+    assert.match(d?.attempts[0]?.error ?? '', /timed out after 300 ms/);
+    hung.agents.destroy();
   });
 });

@@ -9,9 +9,13 @@ import type { CompletionEvent } from '../../../src/workflow/types.js';
 import { attachmentEvent, startHarness, type Harness } from './harness.js';
 
 interface Page {
-  events: CompletionEvent[];
+  events: Array<CompletionEvent & { cursor: string }>;
   next_cursor: string | null;
 }
+
+/** The events of a page without their cursors (what was appended), and the cursors alone. */
+const bare = (events: Page['events']): CompletionEvent[] => events.map(({ cursor: _cursor, ...e }) => e);
+const cursors = (events: Page['events']): string[] => events.map((e) => e.cursor);
 
 describe('events stream', () => {
   let h: Harness;
@@ -45,12 +49,13 @@ describe('events stream', () => {
     assert.equal(entries[0]![1][0], 'event');
 
     const p1 = await h.api<Page>('GET', '/v1/events?limit=2');
-    assert.deepEqual(p1.body.events, events.slice(0, 2));
+    assert.deepEqual(bare(p1.body.events), events.slice(0, 2));
+    assert.deepEqual(cursors(p1.body.events), ids.slice(0, 2), 'each event carries its own stream id');
     assert.equal(p1.body.next_cursor, ids[1]);
     const p2 = await h.api<Page>('GET', `/v1/events?limit=2&after=${p1.body.next_cursor}`);
-    assert.deepEqual(p2.body.events, events.slice(2, 4));
+    assert.deepEqual(bare(p2.body.events), events.slice(2, 4));
     const p3 = await h.api<Page>('GET', `/v1/events?limit=2&after=${p2.body.next_cursor}`);
-    assert.deepEqual(p3.body.events, events.slice(4));
+    assert.deepEqual(bare(p3.body.events), events.slice(4));
     assert.equal(p3.body.next_cursor, ids[4]);
     // Nothing new: the same cursor comes back, so a poller can loop on it.
     const p4 = await h.api<Page>('GET', `/v1/events?limit=2&after=${p3.body.next_cursor}`);
@@ -59,10 +64,29 @@ describe('events stream', () => {
     const more = attachmentEvent('attachment.cancelled');
     await h.addEvent(more);
     const p5 = await h.api<Page>('GET', `/v1/events?after=${p4.body.next_cursor}`);
-    assert.deepEqual(p5.body.events, [more]);
+    assert.deepEqual(bare(p5.body.events), [more]);
 
     const direct = await readEvents(h.redis, h.keys, { limit: 100 });
-    assert.deepEqual(direct.events, [...events, more]);
+    assert.deepEqual(bare(direct.events), [...events, more]);
+
+    // Resuming after the cursor of an event in the middle of a page continues right behind it.
+    const mid = await h.api<Page>('GET', `/v1/events?limit=2&after=${p1.body.events[0]!.cursor}`);
+    assert.deepEqual(bare(mid.body.events), events.slice(1, 3));
+  });
+
+  it('after=$ returns no events and the cursor of now (the last entry), from which new events follow', async () => {
+    const last = (await h.redis.xrevrange(h.keys.events(), '+', '-', 'COUNT', 1))[0]![0];
+    const now = await h.api<Page>('GET', '/v1/events?after=%24');
+    assert.equal(now.status, 200);
+    assert.deepEqual(now.body, { events: [], next_cursor: last });
+    const added = attachmentEvent('attachment.failed');
+    const id = await h.addEvent(added);
+    const next = await h.api<Page>('GET', `/v1/events?after=${now.body.next_cursor}`);
+    assert.deepEqual(bare(next.body.events), [added]);
+    assert.deepEqual(cursors(next.body.events), [id]);
+    // On an empty stream: 0-0, after which every event comes.
+    assert.deepEqual((await readEvents(h.redis, { ...h.keys, events: () => `${h.keys.events()}-empty` }, { after: '$', limit: 1 })).next_cursor, '0-0');
+    assert.equal((await h.api<Page>('GET', '/v1/events?after=%24%24')).status, 400);
   });
 
   it('refuses a cursor that is not a stream id, and a limit out of range', async () => {
