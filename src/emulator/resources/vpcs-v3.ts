@@ -18,33 +18,12 @@
  *   unknown marker → 400 VPC.0101.
  */
 import { serverTime, vpcStatus } from '../lifecycle.js';
+import type { PageInfo as PageInfoV3, VpcV3 } from '../../cloud/types.js';
 import type { VpcModel } from '../models.js';
 import { page, queryAll, queryOne } from '../query.js';
 import type { OpRequest, RouteDef } from '../route-types.js';
 import type { EmulatorContext } from '../store.js';
 import { vpc3Error } from '../errors.js';
-
-/** A VPC as ListVpcs v3 shows it (the Node SDK's v3 `Vpc` model, the API reference's Vpc table). */
-export interface VpcV3 {
-  id: string;
-  name: string;
-  description: string;
-  cidr: string;
-  extend_cidrs: string[];
-  status: 'PENDING' | 'ACTIVE';
-  project_id: string;
-  enterprise_project_id: string;
-  created_at: string;
-  updated_at: string;
-  cloud_resources: Array<{ resource_type: string; resource_count: number }>;
-  tags: Array<{ key: string; value: string }>;
-}
-
-export interface PageInfoV3 {
-  previous_marker?: string;
-  current_count: number;
-  next_marker?: string;
-}
 
 function subnetCount(ctx: EmulatorContext, vpcId: string): number {
   let n = 0;
