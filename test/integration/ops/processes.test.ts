@@ -3,12 +3,16 @@
  * - first run: `nic-attach start` in development with no API_KEYS says in one log line that the embedded
  *   emulator is the cloud, prints a key made for the run and a curl example against the seeded demo server;
  *   the example works as printed; SIGTERM exits 0;
- * - a worker-only process serves /metrics, /healthz and /readyz on METRICS_PORT; SIGTERM exits 0.
+ * - a worker-only process serves /metrics, /healthz and /readyz on METRICS_PORT; SIGTERM exits 0;
+ * - `nic-attach emulator` with no credentials set prints the ones it defaulted and its endpoint, and the
+ *   project's signing client calls it with exactly what was printed; with credentials set it prints none.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { createCloudClient } from '../../../src/cloud/index.js';
+import { silentLogger } from '../../../src/lib/logger.js';
 import { waitUntil } from '../../../src/lib/wait.js';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { dropPrefix, freePort, freshPrefix, TEST_REDIS_URL } from '../../helpers/redis.js';
@@ -136,5 +140,53 @@ describe('the service as processes', () => {
 
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0, p.output());
+  });
+
+  it('the standalone emulator prints the credentials it defaulted, and they sign calls; chosen ones are not printed', async () => {
+    const port = await freePort();
+    const p = run('emulator', { APP_ENV: 'development', EMULATOR_PORT: String(port), LOG_LEVEL: 'warn' });
+    procs.push(p);
+    await waitUntil(() => (/HUAWEICLOUD_VPC_ENDPOINT=\S+/.test(p.output()) ? true : undefined), { timeoutMs: 30_000, what: `the credentials in:\n${p.output()}` });
+    const out = p.output();
+    const printed = (name: string): string => {
+      const value = new RegExp(`${name}=(\\S+)`).exec(out)?.[1];
+      assert.ok(value, `${name} in:\n${out}`);
+      return value;
+    };
+    assert.equal(printed('HUAWEICLOUD_ECS_ENDPOINT'), `http://127.0.0.1:${port}`);
+    const demoServer = /Demo server: (\S+)/.exec(out)?.[1];
+    assert.ok(demoServer, out);
+    const client = createCloudClient(
+      {
+        ecsEndpoint: printed('HUAWEICLOUD_ECS_ENDPOINT'),
+        vpcEndpoint: printed('HUAWEICLOUD_VPC_ENDPOINT'),
+        projectId: printed('HUAWEICLOUD_SDK_PROJECT_ID'),
+        credentials: { kind: 'aksk', accessKey: printed('HUAWEICLOUD_SDK_AK'), secretKey: printed('HUAWEICLOUD_SDK_SK') },
+        timeoutMs: 5_000,
+        getRetries: 0,
+      },
+      { logger: silentLogger() },
+    );
+    try {
+      assert.equal((await client.showServer(demoServer)).id, demoServer);
+    } finally {
+      client.close();
+    }
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.output());
+
+    const chosen = run('emulator', {
+      APP_ENV: 'development',
+      EMULATOR_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      EMULATOR_ACCESS_KEY: 'AKCHOSEN0000000000001',
+      EMULATOR_SECRET_KEY: 'chosen-secret-key-0000000000000000000001',
+      EMULATOR_PROJECT_ID: '0123456789abcdef0123456789abcdef',
+    });
+    procs.push(chosen);
+    await waitUntil(() => (/Demo server: \S+/.test(chosen.output()) ? true : undefined), { timeoutMs: 30_000, what: `the start lines in:\n${chosen.output()}` });
+    assert.doesNotMatch(chosen.output(), /HUAWEICLOUD_SDK_SK=|chosen-secret-key/, 'credentials the operator chose are not printed');
+    chosen.child.kill('SIGTERM');
+    assert.equal(await chosen.exited, 0, chosen.output());
   });
 });
