@@ -62,6 +62,18 @@ export const formats: Record<string, Validate> = {
   'true-false': (v: unknown) => {
     if (typeof v !== 'boolean') throw new Error('must be true or false');
   },
+  /**
+   * WEBHOOK_SECRET: empty (callback_url is then refused) or a Standard Webhooks secret — "whsec_" + base64 of at
+   * least 24 bytes (the spec asks for 24 to 64). Checked here so a mistyped secret stops start-up instead of
+   * failing every callback delivery later (src/events/signing.ts reads the key the same way).
+   */
+  'webhook-secret': (v: unknown) => {
+    assertString(v);
+    if (v === '') return;
+    const b64 = v.startsWith('whsec_') ? v.slice('whsec_'.length) : v;
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new Error('must be whsec_ followed by base64, e.g. whsec_$(openssl rand -base64 32)');
+    if (Buffer.from(b64, 'base64').length < 24) throw new Error('must hold at least 24 bytes of key (whsec_ + base64 of 24 to 64 random bytes)');
+  },
   'positive-int': (v: unknown) => {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new Error('must be a whole number of at least 1');
   },

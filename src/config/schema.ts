@@ -164,7 +164,7 @@ export const schema: SchemaOf<Omit<Config, 'emulator'>> & { emulator: SchemaOf<O
     stageCompleted: { doc: 'Also emit attachment.stage_completed progress events.', format: 'true-false', default: false, env: 'EVENTS_STAGE_COMPLETED' },
   },
   webhook: {
-    secret: { doc: 'Secret (whsec_<base64>) signing per-request callback_url deliveries.', format: String, default: '', env: 'WEBHOOK_SECRET', sensitive: true },
+    secret: { doc: 'Secret (whsec_ + base64 of ≥ 24 bytes) signing per-request callback_url deliveries; empty = callback_url refused.', format: 'webhook-secret', default: '', env: 'WEBHOOK_SECRET', sensitive: true },
     retrySchedule: { doc: 'Delays between delivery attempts.', format: 'duration-list', default: '5s,5m,30m,2h,5h,10h,10h', env: 'WEBHOOK_RETRY_SCHEDULE' },
     allowPrivate: { doc: 'Allow webhook URLs that resolve to loopback/private/link-local addresses.', format: 'true-false', default: false, env: 'WEBHOOK_ALLOW_PRIVATE' },
     timeoutMs: { doc: 'Timeout of one delivery attempt, in ms.', format: 'positive-int', default: 15_000, env: 'WEBHOOK_TIMEOUT_MS' },

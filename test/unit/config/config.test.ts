@@ -95,7 +95,7 @@ describe('loadConfig', () => {
   it('does not echo sensitive values in the message', () => {
     const dir = configDir({ production: { webhook: { secret: 8675309 }, cloud: { sk: 424242424242 } } });
     const err = configError(() => loadConfig({ env: { APP_ENV: 'production' }, configDir: dir }));
-    assert.match(err.message, /WEBHOOK_SECRET \(webhook\.secret\): must be of type String/);
+    assert.match(err.message, /WEBHOOK_SECRET \(webhook\.secret\): must be a string/);
     assert.match(err.message, /HUAWEICLOUD_SDK_SK \(cloud\.sk\): must be of type String/);
     assert.ok(!err.message.includes('8675309'), err.message);
     assert.ok(!err.message.includes('424242424242'), err.message);
@@ -166,6 +166,22 @@ describe('env values must have their exact form (never convict\'s own loose coer
     ['EVENTS_STAGE_COMPLETED', 'events.stageCompleted', 'yes', BOOL],
     ['EMULATOR_SEED_DEMO', 'emulator.seedDemo', 'False', BOOL],
   ];
+  it('WEBHOOK_SECRET must be empty or whsec_ + base64 of at least 24 bytes, and a bad one is not echoed', () => {
+    for (const [value, expected] of [
+      ['whsec_not base64!', /must be whsec_ followed by base64/],
+      ['whsec_c2VjcmV0', /at least 24 bytes/],
+      ['hunter2', /at least 24 bytes/],
+    ] as const) {
+      const lines = problemLines(configError(() => loadConfig({ env: { WEBHOOK_SECRET: value }, configDir: configDir() })));
+      assert.equal(lines.length, 1);
+      assert.ok(lines[0]!.startsWith('  - WEBHOOK_SECRET (webhook.secret): '), lines[0]);
+      assert.match(lines[0]!, expected);
+      assert.ok(!lines[0]!.includes(value.replace(/^whsec_/, '')), `the secret is echoed: ${lines[0]}`);
+    }
+    for (const ok of ['', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw']) {
+      assert.equal(loadConfig({ env: { WEBHOOK_SECRET: ok }, configDir: configDir() }).webhook.secret, ok);
+    }
+  });
   // Without an overlay file, and with one (convict re-imports env inside every load(); config/test.json sets
   // webhook.allowPrivate: true, which WEBHOOK_ALLOW_PRIVATE=0 must not leave on).
   for (const withFile of [false, true]) {
