@@ -8,7 +8,7 @@
  * | HTTP 429, or cloud code APIGW.0308 (any status)    | CLOUD_THROTTLED           | http      | yes (+ retryAfterMs: Retry-After seconds or HTTP-date, default 2000 ms) | no |
  * | cloud code Ecs.0603 (HTTP 501: server busy)        | CLOUD_SERVER_BUSY         | http      | yes       | no                    |
  * | cloud code VPC.0103 / VPC.0110 / VPC.0205          | CLOUD_RESOURCE_BUSY       | http      | yes       | no                    |
- * | any other 5xx (incl. non-JSON 502 pages)           | CLOUD_UNAVAILABLE         | http      | yes       | no                    |
+ * | any other 5xx (incl. non-JSON 502 pages)           | CLOUD_UNAVAILABLE         | http      | yes       | yes for non-GET       |
  * | 401                                                | CLOUD_AUTH                | http      | no        | no                    |
  * | 403                                                | CLOUD_FORBIDDEN           | http      | no        | no                    |
  * | 404                                                | CLOUD_NOT_FOUND           | http      | no        | no                    |
@@ -217,6 +217,10 @@ function classifyResponse(input: Extract<ClassifyInput, { kind: 'response' }>, m
     requestId,
     retryable: verdict.retryable,
     retryAfterMs,
-    outcomeUnknown: is2xx && mayHaveActed,
+    // A 2xx, or a 5xx other than the busy codes above, to a call that acts: the gateway answers 502/504
+    // (APIGW.0201 "backend unavailable / timeout") and a backend its 500s after it may already have created the
+    // resource, so the caller must look it up before creating again. Only a 4xx, a throttle or a busy code is
+    // a refusal. (Treating a 5xx as a refusal once cleared a port stage's create marker and duplicated a port.)
+    outcomeUnknown: mayHaveActed && (is2xx || verdict.code === 'CLOUD_UNAVAILABLE'),
   });
 }

@@ -140,8 +140,9 @@ export function createDeliveryRunner(deps: DeliveryRunnerDeps): DeliveryRunner {
       const message = err instanceof Error ? err.message : String(err);
       return { error: `${code}: ${message}${permanent && code === URL_FORBIDDEN ? ' (an IP address in the URL cannot change: not retried)' : ''}`, permanent };
     }
-    const headers = { ...signedHeaders(secrets, eventId, Math.floor(clock.now() / 1000), body), 'user-agent': USER_AGENT };
     try {
+      // Inside the try: whatever throws from here on (signing included) still clears the attempt's timer.
+      const headers = { ...signedHeaders(secrets, eventId, Math.floor(clock.now() / 1000), body), 'user-agent': USER_AGENT };
       const res = await fetch(parsed.toString(), {
         method: 'POST',
         headers,

@@ -31,7 +31,7 @@ export interface IdempotencyClaims {
    * The earlier claim's record (or batch): waits briefly for a concurrent writer, then writes it itself. True
    * when it wrote.
    */
-  replay(earlier: IdempotencyClaim, write: () => Promise<void>): Promise<boolean>;
+  replay(earlier: IdempotencyClaim, write: () => Promise<boolean>): Promise<boolean>;
 }
 
 export function createIdempotencyClaims(settings: { ttlMs: number }, deps: { redis: Redis; keys: Keys; clock: Clock; logger: Logger }): IdempotencyClaims {
@@ -70,8 +70,8 @@ export function createIdempotencyClaims(settings: { ttlMs: number }, deps: { red
         if ((await redis.exists(keys.attachment(earlier.id), keys.batch(earlier.id))) > 0) return false;
         await delay(25);
       }
-      await write();
-      return true;
+      // The write is create-only: false when the first write landed after all (between the last look and now).
+      return write();
     },
   };
 }

@@ -230,13 +230,16 @@ export function createProducer(options: ProducerOptions): Producer {
     throw outcomeUnknown(err, what);
   };
 
-  /** Sends the write of one record; a failure is turned into the error writeFailed chooses. */
-  const writeOne = async (record: AttachmentRecord, key: string | undefined, ours: boolean): Promise<void> => {
+  /**
+   * Sends the write of one record; a failure is turned into the error writeFailed chooses. True when this call
+   * wrote the record (false: it existed already; the write is create-only).
+   */
+  const writeOne = async (record: AttachmentRecord, key: string | undefined, ours: boolean): Promise<boolean> => {
     const statusAtSend = redis.status;
     try {
-      await store.create(record);
+      return await store.create(record);
     } catch (err) {
-      await writeFailed(err, statusAtSend, { kind: 'attachment', id: record.id, idempotencyKey: key, ours });
+      return writeFailed(err, statusAtSend, { kind: 'attachment', id: record.id, idempotencyKey: key, ours });
     }
   };
 
@@ -285,7 +288,7 @@ export function createProducer(options: ProducerOptions): Producer {
       return { records, ids: records.map((r) => r.id) };
     };
     /** Builds the records and SENDS their write (records, indexes, batch hash: one script); `written` is its answer. */
-    const send = (withId: string): { records: AttachmentRecord[]; written: Promise<void> } => {
+    const send = (withId: string): { records: AttachmentRecord[]; written: Promise<boolean> } => {
       const { records } = build(withId);
       const createdAt = new Date(clock.now()).toISOString();
       const written = store.createMany(records, {
@@ -297,11 +300,12 @@ export function createProducer(options: ProducerOptions): Producer {
       return { records, written };
     };
     /** The replay's write of a claimed batch: its failure keeps the claim (it is not ours to release). */
-    const write = async (withId: string): Promise<AttachmentRecord[]> => {
+    const write = async (withId: string): Promise<AttachmentRecord[] | undefined> => {
       const statusAtSend = redis.status;
       const { records, written } = send(withId);
-      await written.catch((err: unknown) => writeFailed(err, statusAtSend, { kind: 'batch', id: withId, idempotencyKey: key, ours: false }));
-      return records;
+      const wrote = await written.catch((err: unknown) => writeFailed(err, statusAtSend, { kind: 'batch', id: withId, idempotencyKey: key, ours: false }));
+      // Nothing written (the first write landed meanwhile): the stored records, not these, are the truth.
+      return wrote ? records : undefined;
     };
     if (key !== undefined) {
       const earlier = await claim(key, { id: batchId, hash: requestHash({ kind: 'batch', body }) });
@@ -309,6 +313,7 @@ export function createProducer(options: ProducerOptions): Producer {
         let records: AttachmentRecord[] | undefined;
         const wrote = await replay(earlier, async () => {
           records = await write(earlier.id);
+          return records !== undefined;
         });
         const view = await store.getBatch(earlier.id);
         if (!view) throw new AppError('BATCH_NOT_FOUND', `batch ${earlier.id} is gone (expired)`, { httpStatus: 404 });

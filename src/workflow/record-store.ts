@@ -80,13 +80,14 @@ export interface PatchOptions {
 }
 
 export interface AttachmentStore {
-  create(record: AttachmentRecord): Promise<void>;
+  /** False when the record exists already (the write is create-only: nothing was written). */
+  create(record: AttachmentRecord): Promise<boolean>;
   /**
    * All records, their indexes and the batch hash in one Lua script (atomic: no reader sees part of it). The
    * write is sent on the connection before this returns, so commands the caller sends right after it (the
-   * first-stage jobs) reach Redis, and run, after it.
+   * first-stage jobs) reach Redis, and run, after it. False when they exist already (create-only: nothing written).
    */
-  createMany(records: readonly AttachmentRecord[], batch?: BatchInput): Promise<void>;
+  createMany(records: readonly AttachmentRecord[], batch?: BatchInput): Promise<boolean>;
   get(id: string): Promise<AttachmentRecord | null>;
   getMany(ids: readonly string[]): Promise<Array<AttachmentRecord | null>>;
   /** Updates a record that is not terminal; false when it is terminal (or gone) and nothing changed. */
@@ -262,13 +263,13 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
 
   return {
     async create(record) {
-      await sendCreateRecords(redis, createRecordsWrite(keys, [record]));
+      return Number(await sendCreateRecords(redis, createRecordsWrite(keys, [record]))) > 0;
     },
 
     // Not `async`: the write must be sent before this returns (see the interface); a throw still rejects.
     createMany(records, batch) {
       try {
-        if (records.length === 0 && !batch) return Promise.resolve();
+        if (records.length === 0 && !batch) return Promise.resolve(false);
         const batchHash = batch && {
           key: keys.batch(batch.id),
           fields: {
@@ -280,7 +281,7 @@ export function createAttachmentStore(settings: StoreSettings, deps: StoreDeps):
             ...(batch.metadata ? { metadata: JSON.stringify(batch.metadata) } : {}),
           },
         };
-        return sendCreateRecords(redis, createRecordsWrite(keys, records, batchHash)).then(() => undefined);
+        return sendCreateRecords(redis, createRecordsWrite(keys, records, batchHash)).then((n) => Number(n) > 0);
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }

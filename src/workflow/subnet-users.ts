@@ -8,7 +8,9 @@
  *   deleted the subnet before the sibling looked (which then finds none and creates it again).
  * - remove: when the attachment ends (the stage worker after `succeeded`; cleanup for its own attachment).
  * - liveOthers: members whose record is gone or ended do not count, so a removal lost to a crash never keeps
- *   a subnet for ever; the set itself expires a day after its last add (an attachment lives minutes).
+ *   a subnet for ever; the set itself expires 7 days after its last add. An attachment lives minutes, but a
+ *   sibling can sit between its subnet and port stages for as long as the workers are down: a set that expired
+ *   under it would let the creator's cleanup delete its subnet, so the expiry is far past any such outage.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
@@ -16,7 +18,7 @@ import { redisScript } from './redis-script.js';
 import { TERMINAL_STATUSES, type AttachmentStatus } from './types.js';
 
 /** How long a set lives after its last add. */
-export const SUBNET_USERS_TTL_MS = 86_400_000;
+export const SUBNET_USERS_TTL_MS = 7 * 86_400_000;
 
 export interface SubnetUsers {
   add(subnetId: string, attachmentId: string): Promise<void>;

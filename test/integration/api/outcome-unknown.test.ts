@@ -220,6 +220,11 @@ describe('the record write lands once', () => {
       assert.deepEqual([first?.status, first?.stage], ['running', 'subnet'], 'the worker\'s progress is kept');
       assert.equal(await redis.zscore(keys.byStatus('queued'), records[0]?.id ?? ''), null, 'not put back in the queued index');
       assert.equal(await redis.zcard(keys.batchItems(batchId)), 2);
+      // The store says whether it wrote, so a replay that lost the race to the first write answers "not created".
+      assert.equal(await store.createMany(records, { id: batchId, created_at: records[0]?.created_at ?? '' }), false);
+      const single = newAttachmentRecord({ server_id: SERVER_ID });
+      assert.equal(await store.create(single), true);
+      assert.equal(await store.create(single), false);
     } finally {
       await dropPrefix(TEST_REDIS_URL, prefix);
       await redis.quit();

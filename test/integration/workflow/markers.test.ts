@@ -1,7 +1,9 @@
 /**
  * The "create requested" markers against the real emulator and Redis, one stage run at a time:
- * - a CreatePort / BatchAddServerNics the cloud refused (an error answer: nothing done) empties its marker, so
- *   the retry posts at once — no ListPorts, no ListServerInterfaces / ShowPort (counted by /_emulator/state);
+ * - a CreatePort / BatchAddServerNics the cloud refused (a throttle: nothing done) empties its marker, so the
+ *   retry posts at once — no ListPorts, no ListServerInterfaces / ShowPort (counted by /_emulator/state);
+ * - one answered 504 by the gateway after the backend acted keeps its marker: the retry finds what the first
+ *   post made and posts nothing again (a 5xx to a POST is an unknown outcome, not a refusal);
  * - an attach marker set by an earlier run (its answer lost) survives a refused post: that earlier post may
  *   have made a job that is still running;
  * - a poll with no ECS job id (the attach stage found the port after a lost answer) waits for the NIC to be
@@ -9,6 +11,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import nodeFetch, { Response } from 'node-fetch';
 import { waitUntil } from '../../../src/lib/wait.js';
 import { runAttachStage } from '../../../src/workflow/stages/attach.js';
 import { runPollStage } from '../../../src/workflow/stages/poll.js';
@@ -19,16 +22,36 @@ import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js'
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 import { realStageDeps, storedRecord } from './stage-runs.js';
 
+/**
+ * A fetch for the workers' cloud client that, when armed, lets the next POST to a matching path reach the cloud
+ * and then answers 504 APIGW.0201 in its place: the gateway timing out on a backend that did the work.
+ */
+function gatewayTimeoutAfterActing(): { fetch: typeof nodeFetch; arm(path: RegExp): void } {
+  let armed: RegExp | undefined;
+  const fetch = (async (url: Parameters<typeof nodeFetch>[0], init?: Parameters<typeof nodeFetch>[1]) => {
+    const res = await nodeFetch(url, init);
+    if (armed && init?.method === 'POST' && armed.test(String(url))) {
+      armed = undefined;
+      await res.arrayBuffer();
+      const body = JSON.stringify({ error_code: 'APIGW.0201', error_msg: 'Backend timeout.', request_id: 'gw-504' });
+      return new Response(body, { status: 504, headers: { 'content-type': 'application/json' } });
+    }
+    return res;
+  }) as typeof nodeFetch;
+  return { fetch, arm: (path) => (armed = path) };
+}
+
 describe('stage markers and late NICs (one stage run at a time)', () => {
   let emu: TestEmulator;
   let w: TestWorkers;
+  const gateway = gatewayTimeoutAfterActing();
 
   before(async () => {
     emu = await startTestEmulator();
-    w = await startTestWorkers({ emulator: emu });
+    w = await startTestWorkers({ emulator: emu, fetch: gateway.fetch });
   });
   after(async () => {
-    await emu?.control.configure({ faults: { error_rate: 0 }, timings: { job_ms: { min: 0, max: 0 } } });
+    await emu?.control.configure({ faults: { throttle_rps: 0 }, timings: { job_ms: { min: 0, max: 0 } } });
     await w?.stop();
     await emu?.stop();
   });
@@ -40,15 +63,19 @@ describe('stage markers and late NICs (one stage run at a time)', () => {
     return { server, subnet };
   }
 
-  /** Runs `fn` with every cloud call failing 500 before it is carried out (error_rate 1). */
-  async function refused<T>(fn: () => Promise<T>): Promise<unknown> {
-    await emu.control.configure({ faults: { error_rate: 1 } });
+  /**
+   * Runs `fn` with its first cloud call throttled (429 APIGW.0308: refused, nothing done). The test's own
+   * client spends the throttle's one token first; the refill takes 2 s, far longer than the call that follows.
+   */
+  async function refused<T>(server: ServerDetail, fn: () => Promise<T>): Promise<unknown> {
+    await emu.control.configure({ faults: { throttle_rps: 0.5 } });
     try {
+      await w.cloud.showServer(server.id);
       await fn();
     } catch (err) {
       return err;
     } finally {
-      await emu.control.configure({ faults: { error_rate: 0 } });
+      await emu.control.configure({ faults: { throttle_rps: 0 } });
     }
     assert.fail('the call was not refused');
   }
@@ -59,14 +86,15 @@ describe('stage markers and late NICs (one stage run at a time)', () => {
     const { server, subnet } = await serverAndSubnet();
     const rec = await storedRecord(w, { server_id: server.id }, { stage: 'port', vpc_id: subnet.vpc_id, subnet_id: subnet.id, neutron_subnet_id: subnet.neutron_subnet_id });
     const before = (await emu.control.state()).calls;
-    const err = await refused(() => runPortStage(rec, realStageDeps(w)));
-    assert.equal((err as { code?: string }).code, 'CLOUD_UNAVAILABLE');
+    const err = await refused(server, () => runPortStage(rec, realStageDeps(w)));
+    assert.equal((err as { code?: string }).code, 'CLOUD_THROTTLED');
     assert.equal((await reread(rec.id)).port_create_requested_at, '', 'marker emptied');
 
     const outcome = await runPortStage(await reread(rec.id), realStageDeps(w));
     assert.equal(outcome.kind, 'next');
     const after = (await emu.control.state()).calls;
-    assert.equal((after.CreatePort ?? 0) - (before.CreatePort ?? 0), 2, 'the refused post and the one that made the port');
+    // The throttled post never reached the service (the gateway refused it), so the emulator counts only the second.
+    assert.equal((after.CreatePort ?? 0) - (before.CreatePort ?? 0), 1, 'only the post that made the port reached the service');
     assert.equal((after.ListPorts ?? 0) - (before.ListPorts ?? 0), 0, 'no look-up before the second post');
     assert.equal((await w.cloud.listAllPorts({ name: `nicattach-${rec.id}` })).length, 1);
   });
@@ -76,16 +104,50 @@ describe('stage markers and late NICs (one stage run at a time)', () => {
     const port = await w.cloud.createPort({ network_id: subnet.id, name: 'att-refused' });
     const rec = await storedRecord(w, { server_id: server.id }, { stage: 'attach', vpc_id: subnet.vpc_id, subnet_id: subnet.id, port_id: port.id });
     const before = (await emu.control.state()).calls;
-    const err = await refused(() => runAttachStage(rec, realStageDeps(w)));
-    assert.equal((err as { code?: string }).code, 'CLOUD_UNAVAILABLE');
+    const err = await refused(server, () => runAttachStage(rec, realStageDeps(w)));
+    assert.equal((err as { code?: string }).code, 'CLOUD_THROTTLED');
     assert.equal((await reread(rec.id)).attach_requested_at, '', 'marker emptied');
 
     const outcome = await runAttachStage(await reread(rec.id), realStageDeps(w));
     assert.equal(outcome.kind, 'next', JSON.stringify(outcome));
     const after = (await emu.control.state()).calls;
-    assert.equal((after.BatchAddServerNics ?? 0) - (before.BatchAddServerNics ?? 0), 2);
+    assert.equal((after.BatchAddServerNics ?? 0) - (before.BatchAddServerNics ?? 0), 1, 'only the second post reached the service');
     assert.equal((after.ListServerInterfaces ?? 0) - (before.ListServerInterfaces ?? 0), 0, 'no pre-check');
     assert.equal((after.ShowPort ?? 0) - (before.ShowPort ?? 0), 0, 'no pre-check');
+    await w.redis.del(w.keys.serverLease(server.id));
+  });
+
+  it('a CreatePort answered 504 after the cloud made the port keeps its marker; the retry finds that port, no second one', async () => {
+    const { server, subnet } = await serverAndSubnet();
+    const rec = await storedRecord(w, { server_id: server.id }, { stage: 'port', vpc_id: subnet.vpc_id, subnet_id: subnet.id, neutron_subnet_id: subnet.neutron_subnet_id });
+    const before = (await emu.control.state()).calls;
+    gateway.arm(/\/ports$/);
+    await assert.rejects(runPortStage(rec, realStageDeps(w)), (err: { code?: string; outcomeUnknown?: boolean }) => err.code === 'CLOUD_UNAVAILABLE' && err.outcomeUnknown === true);
+    assert.ok((await reread(rec.id)).port_create_requested_at, 'marker kept: the port may exist');
+
+    const outcome = await runPortStage(await reread(rec.id), realStageDeps(w));
+    assert.equal(outcome.kind, 'next', JSON.stringify(outcome));
+    const after = (await emu.control.state()).calls;
+    assert.equal((after.CreatePort ?? 0) - (before.CreatePort ?? 0), 1, 'no second post');
+    assert.ok((after.ListPorts ?? 0) - (before.ListPorts ?? 0) >= 1, 'looked up by name');
+    assert.equal((await w.cloud.listAllPorts({ name: `nicattach-${rec.id}` })).length, 1, 'exactly one port');
+  });
+
+  it('a BatchAddServerNics answered 504 after the cloud acted keeps its marker; the retry finds the NIC and posts nothing', async () => {
+    const { server, subnet } = await serverAndSubnet();
+    const port = await w.cloud.createPort({ network_id: subnet.id, name: 'att-504' });
+    const rec = await storedRecord(w, { server_id: server.id }, { stage: 'attach', vpc_id: subnet.vpc_id, subnet_id: subnet.id, port_id: port.id });
+    const before = (await emu.control.state()).calls;
+    gateway.arm(/\/nics$/);
+    await assert.rejects(runAttachStage(rec, realStageDeps(w)), (err: { code?: string; outcomeUnknown?: boolean }) => err.code === 'CLOUD_UNAVAILABLE' && err.outcomeUnknown === true);
+    assert.ok((await reread(rec.id)).attach_requested_at, 'marker kept: a job may exist');
+
+    const outcome = await runAttachStage(await reread(rec.id), realStageDeps(w));
+    assert.equal(outcome.kind, 'next', JSON.stringify(outcome));
+    const after = (await emu.control.state()).calls;
+    assert.equal((after.BatchAddServerNics ?? 0) - (before.BatchAddServerNics ?? 0), 1, 'no second post');
+    const nics = (await w.cloud.listServerInterfaces(server.id)).interfaceAttachments.filter((i) => i.port_id === port.id);
+    assert.equal(nics.length, 1, 'one NIC for the port');
     await w.redis.del(w.keys.serverLease(server.id));
   });
 

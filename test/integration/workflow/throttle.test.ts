@@ -5,17 +5,31 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import nodeFetch from 'node-fetch';
 import { waitUntil } from '../../../src/lib/wait.js';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
 import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 
+/** The workers' fetch, noting when the first 429 arrived and the Retry-After it carried. */
+function firstThrottle(): { fetch: typeof nodeFetch; seen?: { at: number; retryAfterMs: number } } {
+  const watch: { fetch: typeof nodeFetch; seen?: { at: number; retryAfterMs: number } } = {
+    fetch: (async (url: Parameters<typeof nodeFetch>[0], init?: Parameters<typeof nodeFetch>[1]) => {
+      const res = await nodeFetch(url, init);
+      if (res.status === 429 && !watch.seen) watch.seen = { at: Date.now(), retryAfterMs: Number(res.headers.get('retry-after')) * 1000 };
+      return res;
+    }) as typeof nodeFetch,
+  };
+  return watch;
+}
+
 describe('attach workflow: a throttled GET', () => {
   let emu: TestEmulator;
   let w: TestWorkers;
+  const throttle = firstThrottle();
 
   before(async () => {
     emu = await startTestEmulator();
-    w = await startTestWorkers({ emulator: emu });
+    w = await startTestWorkers({ emulator: emu, fetch: throttle.fetch });
   });
   after(async () => {
     await emu?.control.configure({ faults: { throttle_rps: 0 } });
@@ -30,7 +44,6 @@ describe('attach workflow: a throttled GET', () => {
     await emu.control.configure({ faults: { throttle_rps: 0.5 } });
     await w.cloud.showServer(server.id);
     const limiterKey = w.keys.rateLimit(emu.credentials.projectId);
-    const submittedAt = Date.now();
     const [id] = (await w.submit([{ server_id: server.id }])) as [string];
     let pausedUntil: number;
     let queuePauseMs: number;
@@ -48,9 +61,14 @@ describe('attach workflow: a throttled GET', () => {
     } finally {
       await emu.control.configure({ faults: { throttle_rps: 0 } });
     }
-    // Paused for the Retry-After from the first 429 on: a client that slept the 2 s out itself (holding the
-    // worker slot, leaving the limit open) would pause, if ever, only after its own retries.
-    assert.ok(pausedUntil - submittedAt >= 1_500 && pausedUntil - submittedAt < 3_000, `paused until submit + ${pausedUntil - submittedAt} ms`);
+    // Paused for the Retry-After from the first 429 on, measured from when that 429 arrived (not from a wall
+    // clock a loaded machine could stretch): a client that slept the Retry-After out itself (holding the
+    // worker slot, leaving the limit open) would pause, if ever, only after its own retries — a whole
+    // Retry-After or more later.
+    const first = throttle.seen;
+    assert.ok(first && first.retryAfterMs >= 1_000, 'a 429 with Retry-After arrived');
+    const lateBy = pausedUntil - (first.at + first.retryAfterMs);
+    assert.ok(lateBy > -200 && lateBy < 600, `paused until the first 429 + Retry-After + ${lateBy} ms`);
     assert.ok(queuePauseMs > 0 && queuePauseMs <= 2_000, `queue paused for ${queuePauseMs} ms`);
 
     const rec = await w.waitForTerminal(id, 20_000);

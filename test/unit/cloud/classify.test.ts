@@ -130,6 +130,26 @@ const rows: Row[] = [
     expect: { code: 'CLOUD_UNAVAILABLE', kind: 'http', retryable: true, httpStatus: 502, cloudCode: undefined, requestId: 'gw-1', message: /Bad Gateway/ },
   },
   {
+    name: '504 of the gateway to a POST: the backend may have acted, outcome unknown',
+    input: res(504, { error_code: 'APIGW.0201', error_msg: 'Backend timeout' }, {}, 'POST'),
+    expect: { code: 'CLOUD_UNAVAILABLE', kind: 'http', retryable: true, httpStatus: 504, cloudCode: 'APIGW.0201', outcomeUnknown: true },
+  },
+  {
+    name: '500 of the service to a POST: outcome unknown',
+    input: res(500, { code: 'VPC.0105', message: 'backend error' }, {}, 'POST'),
+    expect: { code: 'CLOUD_UNAVAILABLE', kind: 'http', retryable: true, cloudCode: 'VPC.0105', outcomeUnknown: true },
+  },
+  {
+    name: 'VPC.0205 (500) to a POST is a refusal (busy), not an unknown outcome',
+    input: res(500, { code: 'VPC.0205', message: 'subnet status invalid' }, {}, 'POST'),
+    expect: { code: 'CLOUD_RESOURCE_BUSY', kind: 'http', retryable: true, cloudCode: 'VPC.0205', outcomeUnknown: false },
+  },
+  {
+    name: '429 to a POST is a refusal',
+    input: res(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }, {}, 'POST'),
+    expect: { code: 'CLOUD_THROTTLED', kind: 'http', retryable: true, retryAfterMs: DEFAULT_RETRY_AFTER_MS, isThrottled: true, outcomeUnknown: false },
+  },
+  {
     name: '503 with an empty body',
     input: res(503, ''),
     expect: { code: 'CLOUD_UNAVAILABLE', kind: 'http', retryable: true, message: /HTTP 503/ },
