@@ -1,6 +1,7 @@
 /**
  * Fan-out of completion events to webhook deliveries. Reads `<prefix>:events` as the consumer group
- * `webhooks` (created at "$" the first time: events before the first dispatcher ever ran are not delivered),
+ * `webhooks` (created with the stream by the first event appended, so events appended before any dispatcher
+ * ran are delivered too; ensureGroup() makes it at "$" only for a stream that exists without it),
  * and for each event creates one delivery per target — every enabled subscription whose filter matches, and
  * the callback_url of the attachment (terminal attachment events) or of the batch (batch.completed) — then
  * enqueues its job and XACKs the entry.
@@ -9,8 +10,8 @@
  * dead dispatcher are taken over with XAUTOCLAIM after `claimIdleMs`. Handling an entry twice is harmless: the
  * delivery id (`${event_id}.${target}`) and the job id are deterministic.
  *
- * Trimming: the stream is capped (EVENTS_STREAM_MAXLEN, EVENTS_STREAM_MAX_AGE_HOURS). A dispatcher that falls that far behind loses the
- * oldest unread events; that cannot be undone here, but it is never silent: before each read, a group whose
+ * Trimming: the stream is capped (EVENTS_STREAM_MAXLEN, EVENTS_STREAM_MAX_AGE_HOURS). A dispatcher that falls
+ * that far behind loses the oldest unread events; that cannot be undone here, but it is never silent: before each read, a group whose
  * last-delivered id is older than the stream's first entry while Redis counts more unread entries (lag) than
  * the stream still holds has lost the difference; and pending entries that XAUTOCLAIM reports as deleted are
  * lost too — both log EVENTS_TRIMMED_UNDELIVERED and call `onEventsLost`.
@@ -20,14 +21,15 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
 import { delay } from '../lib/wait.js';
-import type { Keys } from '../workflow/keys.js';
+import { EVENTS_DISPATCH_GROUP, type Keys } from '../workflow/keys.js';
 import type { AttachmentRecord, BatchSummary, CompletionEvent } from '../workflow/types.js';
 import type { DeliveryStore, NewDelivery } from './deliveries.js';
 import { blockingConnection, parseEntryFields } from './stream.js';
 import type { SubscriptionStore } from './subscriptions.js';
 import type { EnqueueDelivery } from './types.js';
 
-export const DISPATCH_GROUP = 'webhooks';
+/** The group this dispatcher reads as; the record scripts create it with the stream (src/workflow/keys.ts). */
+export const DISPATCH_GROUP = EVENTS_DISPATCH_GROUP;
 export const CALLBACK_TARGET = 'cb';
 
 /** Event types that go to a callback_url (progress events go to subscriptions only). */

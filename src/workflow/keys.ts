@@ -3,6 +3,13 @@
  * several deployments, and so that a hash-tag prefix (`{nicattach}`) keeps them in one Cluster slot (the
  * atomic scripts touch several keys at once).
  */
+/**
+ * The consumer group the webhook dispatcher (src/events/dispatcher.ts) reads the events stream as. The record
+ * scripts create it together with the stream (./record-scripts.ts), so the events appended before any
+ * dispatcher ever ran are still delivered as webhooks.
+ */
+export const EVENTS_DISPATCH_GROUP = 'webhooks';
+
 export interface Keys {
   attachment(id: string): string;
   /** Sorted set of all attachment ids by creation time (newest-first listing). */

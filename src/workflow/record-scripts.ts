@@ -15,6 +15,7 @@
  * Events are built as JSON strings here (the record from its hash with the field-kind table) so the stream
  * entry and the stored record can never disagree.
  */
+import { EVENTS_DISPATCH_GROUP } from './keys.js';
 import { redisScript } from './redis-script.js';
 
 const PRELUDE = `
@@ -52,7 +53,11 @@ end
 -- clock; '0' = off) go. Both trims are '~' (whole stream nodes only), so each call's work stays bounded by
 -- Redis' default LIMIT even when a large backlog has aged out at once; an exact trim could remove it all in
 -- one script and stall Redis.
+-- The first append creates the stream with the webhook dispatcher's consumer group at its start, so events
+-- appended before any dispatcher ran are delivered too (a group the dispatcher made later, at '$', would skip
+-- them). One EXISTS per event; a group already there is never touched.
 local function appendEvent(maxLen, json)
+  if redis.call('EXISTS', KEYS[3]) == 0 then redis.call('XGROUP', 'CREATE', KEYS[3], '${EVENTS_DISPATCH_GROUP}', '$', 'MKSTREAM') end
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', maxLen, '*', 'event', json)
   local minId = ARGV[#ARGV]
   if minId ~= '0' then redis.call('XTRIM', KEYS[3], 'MINID', '~', minId) end

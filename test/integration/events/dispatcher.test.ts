@@ -8,6 +8,8 @@ import { waitUntil } from '../../../src/lib/wait.js';
 import { DISPATCH_GROUP } from '../../../src/events/dispatcher.js';
 import { generateSecret } from '../../../src/events/signing.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook-receiver.js';
+import { createAttachmentStore, storeSettingsFromConfig } from '../../../src/workflow/record-store.js';
+import { newAttachmentRecord } from '../../../src/workflow/new-record.js';
 import { attachmentEvent, startHarness, type Harness } from './harness.js';
 
 async function groupInfo(h: Harness): Promise<Record<string, unknown>> {
@@ -63,6 +65,24 @@ describe('event dispatcher', () => {
       rx.requests.map((r) => r.headers['webhook-id']).sort(),
       [e1.id, e2.id, e3.id].sort(),
     );
+  });
+
+  it('delivers events that attachments emitted before any dispatcher ever ran (the group comes with the stream)', async () => {
+    h = await startHarness({ startRole: false });
+    const rx = await startWebhookReceiver();
+    receivers.push(rx);
+    await h.role.subscriptions.create({ url: rx.url });
+    // The workers (the record store's terminal script) end an attachment while no events role has started yet.
+    const store = createAttachmentStore(storeSettingsFromConfig(h.config), { redis: h.redis, keys: h.keys });
+    const record = newAttachmentRecord({ server_id: '6f1b2a8e-0b9f-4c43-9d43-3c7f2b1c0a11' });
+    await store.create(record);
+    assert.equal(await store.finish(record.id, { status: 'succeeded', fields: { nic_id: 'nic-early' } }), true);
+    assert.equal((await groupInfo(h)).name, DISPATCH_GROUP, 'the group was made with the stream');
+
+    await h.role.start();
+    const [req] = await rx.waitForRequests(1);
+    const event = JSON.parse(req?.body ?? '{}') as { type: string; data: { id: string } };
+    assert.deepEqual([event.type, event.data.id], ['attachment.succeeded', record.id]);
   });
 
   it('delivers an event appended twice (same event id) once', async () => {
