@@ -28,6 +28,16 @@ log4js.default.configure({ appenders: { out: { type: 'stdout' } }, categories: {
 
 after(() => rmSync(home, { recursive: true, force: true }));
 
+/** The official SDK's clients (VPC v2 and v3, ECS) on the emulator's endpoint with its credentials. */
+function sdkClients(t: TestEmulator, sk = t.credentials.secretKey) {
+  const cred = new core.BasicCredentials().withAk(t.credentials.accessKey).withSk(sk).withProjectId(t.credentials.projectId);
+  return {
+    vc: vpc.VpcClient.newBuilder().withCredential(cred).withEndpoint(t.url).build(),
+    ec: ecs.EcsClient.newBuilder().withCredential(cred).withEndpoint(t.url).build(),
+    v3: vpcV3.VpcClient.newBuilder().withCredential(cred).withEndpoint(t.url).build(),
+  };
+}
+
 interface SdkError {
   httpStatusCode?: number | string;
   errorCode?: string;
@@ -53,12 +63,7 @@ describe('official Huawei Cloud SDK against the emulator', () => {
     t = await startTestEmulator({
       timings: { vpc_ready_ms: 150, subnet_ready_ms: 150, job_ms: { min: 200, max: 400 } },
     });
-    const cred = new core.BasicCredentials()
-      .withAk(t.credentials.accessKey)
-      .withSk(t.credentials.secretKey)
-      .withProjectId(t.credentials.projectId);
-    vc = vpc.VpcClient.newBuilder().withCredential(cred).withEndpoint(t.url).build();
-    ec = ecs.EcsClient.newBuilder().withCredential(cred).withEndpoint(t.url).build();
+    ({ vc, ec } = sdkClients(t));
   });
 
   after(() => t.stop());
@@ -145,8 +150,7 @@ describe('official Huawei Cloud SDK against the emulator', () => {
   });
 
   it('surfaces a bad signature as 401 APIGW.0301', async () => {
-    const bad = new core.BasicCredentials().withAk(t.credentials.accessKey).withSk('not-the-secret').withProjectId(t.credentials.projectId);
-    const client = vpc.VpcClient.newBuilder().withCredential(bad).withEndpoint(t.url).build();
+    const client = sdkClients(t, 'not-the-secret').vc;
     const err = await sdkError(client.listVpcs(new vpc.ListVpcsRequest()));
     assert.equal(Number(err.httpStatusCode), 401);
     assert.equal(err.errorCode, 'APIGW.0301');
@@ -203,13 +207,7 @@ describe('official SDK: error cases and a FAIL job', () => {
 
   before(async () => {
     t = await startTestEmulator({ clock, timings: { job_ms: { min: JOB_MS, max: JOB_MS } } });
-    const cred = new core.BasicCredentials()
-      .withAk(t.credentials.accessKey)
-      .withSk(t.credentials.secretKey)
-      .withProjectId(t.credentials.projectId);
-    vc = vpc.VpcClient.newBuilder().withCredential(cred).withEndpoint(t.url).build();
-    ec = ecs.EcsClient.newBuilder().withCredential(cred).withEndpoint(t.url).build();
-    v3 = vpcV3.VpcClient.newBuilder().withCredential(cred).withEndpoint(t.url).build();
+    ({ vc, ec, v3 } = sdkClients(t));
   });
   after(() => t.stop());
   beforeEach(() => t.control.reset());
