@@ -5,7 +5,6 @@
  * service appends attachment or batch events.
  */
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/index.js';
 import { AppError } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { uuid } from '../lib/ids.js';
@@ -13,6 +12,7 @@ import type { Keys } from './keys.js';
 import { decodeRecord, fieldArgs, RECORD_FIELDS_JSON } from './record-codec.js';
 import { CLEANUP_SCRIPT, INCR_SCRIPT, PATCH_SCRIPT, TERMINAL_SCRIPT } from './record-scripts.js';
 import { createRecordsWrite, sendCreateRecords } from './record-create-script.js';
+import { DEFAULT_STREAM_MAX_AGE_MS, type StoreSettings } from './store-settings.js';
 import { WorkflowError } from './errors.js';
 import {
   ATTACHMENT_STATUSES,
@@ -110,29 +110,7 @@ export interface AttachmentStore {
   cancel(id: string): Promise<AttachmentRecord>;
 }
 
-export interface StoreSettings {
-  /** Approximate length the events stream is trimmed to (config.events.streamMaxLen). */
-  streamMaxLen: number;
-  /**
-   * Age the events stream is trimmed to, in ms (config.events.streamMaxAgeHours; 0 = no age limit). Absent =
-   * DEFAULT_STREAM_MAX_AGE_MS, so every writer of events (the producer library too) applies an age limit.
-   */
-  streamMaxAgeMs?: number;
-  /** Retention of terminal records (config.workflow.recordRetentionDays). */
-  recordRetentionDays: number;
-  /** Emit attachment.stage_completed events (config.events.stageCompleted). */
-  stageCompletedEvents: boolean;
-}
-
-/** The store's settings as the service configures them (one place, so every writer of events trims alike). */
-export function storeSettingsFromConfig(config: Pick<Config, 'events' | 'workflow'>): StoreSettings {
-  return {
-    streamMaxLen: config.events.streamMaxLen,
-    streamMaxAgeMs: config.events.streamMaxAgeHours * 3_600_000,
-    recordRetentionDays: config.workflow.recordRetentionDays,
-    stageCompletedEvents: config.events.stageCompleted,
-  };
-}
+export { DEFAULT_STREAM_MAX_AGE_MS, storeSettingsFromConfig, type StoreSettings } from './store-settings.js';
 
 export interface StoreDeps {
   redis: Redis;
@@ -146,8 +124,6 @@ export const CANCELLABLE_STAGES: readonly StageName[] = ['network', 'subnet', 'p
 const MAX_LIST_LIMIT = 1000;
 /** Margin over the retention before index entries are trimmed (an attachment runs far shorter than this). */
 const INDEX_TRIM_MARGIN_MS = 86_400_000;
-/** The default of config events.streamMaxAgeHours (7 days), for settings that do not say. */
-export const DEFAULT_STREAM_MAX_AGE_MS = 7 * 86_400_000;
 
 interface Cursor {
   s: number;
