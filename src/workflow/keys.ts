@@ -24,6 +24,8 @@ export interface Keys {
   createLock(kind: 'subnet', key: string): string;
   /** Set of the attachments that resolved this subnet and may still put a port in it (./subnet-users.ts). */
   subnetUsers(subnetId: string): string;
+  /** Which attachment created this subnet (./subnet-users.ts claimCreated). */
+  subnetCreator(subnetId: string): string;
   /** Per-server attach lease. */
   serverLease(serverId: string): string;
   /** The completion events stream. */
@@ -48,6 +50,7 @@ export function createKeys(prefix: string): Keys {
     idempotency: (key) => k('idem', key),
     createLock: (kind, key) => k('lock', kind, key),
     subnetUsers: (subnetId) => k('subnet-users', subnetId),
+    subnetCreator: (subnetId) => k('subnet-creator', subnetId),
     serverLease: (serverId) => k('lease', 'server', serverId),
     events: () => k('events'),
     jobDurations: () => k('ecs-job-durations'),

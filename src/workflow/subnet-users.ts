@@ -11,6 +11,9 @@
  *   a subnet for ever; the set itself expires 7 days after its last add. An attachment lives minutes, but a
  *   sibling can sit between its subnet and port stages for as long as the workers are down: a set that expired
  *   under it would let the creator's cleanup delete its subnet, so the expiry is far past any such outage.
+ * - claimCreated: who created the subnet (keys.subnetCreator), so that of two attachments that both posted
+ *   CreateSubnet for it — one whose outcome was unknown, one that then made it — only the maker records
+ *   `created_subnet`.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
@@ -27,6 +30,14 @@ export interface SubnetUsers {
   liveOthers(subnetId: string, attachmentId: string): Promise<string[]>;
   /** Forget the set (the subnet was deleted). */
   drop(subnetId: string): Promise<void>;
+  /**
+   * Records that `attachmentId` created the subnet; true when it is (now) the recorded creator. `certain`: the
+   * create's success answer was seen, so the record is written whatever it held. Not certain: the attachment
+   * found the subnet after a CreateSubnet whose outcome it never learnt (a lost answer, a 5xx); it is the
+   * creator only if nobody is recorded yet — whoever saw a success answer for it recorded it right away, under
+   * the create lock. Kept whatever `track` says: `created_subnet` is part of every record.
+   */
+  claimCreated(subnetId: string, attachmentId: string, opts: { certain: boolean }): Promise<boolean>;
 }
 
 /** SADD and PEXPIRE in one command. KEYS: 1 set. ARGV: 1 member, 2 ttl ms. */
@@ -58,7 +69,16 @@ export function createSubnetUsers(options: { track: boolean }, deps: { redis: Re
       });
     },
     async drop(subnetId) {
-      await redis.del(keys.subnetUsers(subnetId));
+      await redis.del(keys.subnetUsers(subnetId), keys.subnetCreator(subnetId));
+    },
+    async claimCreated(subnetId, attachmentId, opts) {
+      const key = keys.subnetCreator(subnetId);
+      if (opts.certain) {
+        await redis.set(key, attachmentId, 'PX', SUBNET_USERS_TTL_MS);
+        return true;
+      }
+      if ((await redis.set(key, attachmentId, 'PX', SUBNET_USERS_TTL_MS, 'NX')) === 'OK') return true;
+      return (await redis.get(key)) === attachmentId;
     },
   };
 }

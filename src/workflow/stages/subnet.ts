@@ -79,9 +79,11 @@ async function findOrCreateSubnet(record: AttachmentRecord, vpcId: string, spec:
   const lock = await deps.locks.withLock(deps.keys.createLock('subnet', subnetLockKey(vpcId, spec)), deps.settings.lockTtlMs, async (held): Promise<Resolved> => {
     const found = await findSubnet(vpcId, spec, deps);
     if (found) {
-      // With the marker, an earlier run of this attachment posted CreateSubnet under this same lock and lost
-      // the answer: the subnet found is the one it created.
-      const ours = Boolean(record.subnet_create_requested_at);
+      // With the marker, an earlier run of this attachment posted CreateSubnet under this same lock and never
+      // learnt the outcome (a lost answer, a 5xx): the subnet found is the one it created — unless another
+      // attachment created it after that run released the lock (the post had not acted), which then recorded
+      // itself as the creator on its success answer (claimCreated).
+      const ours = Boolean(record.subnet_create_requested_at) && (await deps.subnetUsers.claimCreated(found.id, record.id, { certain: false }));
       // Registered inside the lock, so a cleanup deleting the subnet (it takes this lock) sees this attachment.
       await deps.subnetUsers.add(found.id, record.id);
       await deps.store.patch(record.id, { subnet_id: found.id, neutron_subnet_id: found.neutron_subnet_id, ...(ours ? { created_subnet: true } : {}) });
@@ -101,8 +103,8 @@ async function findOrCreateSubnet(record: AttachmentRecord, vpcId: string, spec:
     try {
       subnet = await deps.cloud.createSubnet(createSubnetOption(spec, vpcId));
     } catch (err) {
-      // Refused by the cloud (nothing created): drop the marker, or a later run would claim a subnet that
-      // another attachment creates after this lock is released.
+      // Refused by the cloud (nothing created): drop the marker, so a later run does not even ask to be the
+      // creator of a subnet another attachment makes after this lock is released.
       if (!mayHaveActed(err)) await deps.store.patch(record.id, { subnet_create_requested_at: '' });
       if (cloudCodeOf(err) === 'VPC.0204') {
         return failed(
@@ -114,7 +116,7 @@ async function findOrCreateSubnet(record: AttachmentRecord, vpcId: string, spec:
       }
       throw err;
     }
-    await deps.subnetUsers.add(subnet.id, record.id);
+    await Promise.all([deps.subnetUsers.add(subnet.id, record.id), deps.subnetUsers.claimCreated(subnet.id, record.id, { certain: true })]);
     await deps.store.patch(record.id, { subnet_id: subnet.id, neutron_subnet_id: subnet.neutron_subnet_id, created_subnet: true });
     return { subnet };
   });

@@ -16,6 +16,7 @@ import { waitUntil } from '../../../src/lib/wait.js';
 import { runAttachStage } from '../../../src/workflow/stages/attach.js';
 import { runPollStage } from '../../../src/workflow/stages/poll.js';
 import { runPortStage } from '../../../src/workflow/stages/port.js';
+import { runSubnetStage } from '../../../src/workflow/stages/subnet.js';
 import type { ServerDetail, Subnet } from '../../../src/cloud/types.js';
 import type { AttachmentRecord } from '../../../src/workflow/types.js';
 import { startTestEmulator, type TestEmulator } from '../../helpers/emulator.js';
@@ -23,28 +24,29 @@ import { startTestWorkers, type TestWorkers } from '../../helpers/workers.js';
 import { realStageDeps, storedRecord } from './stage-runs.js';
 
 /**
- * A fetch for the workers' cloud client that, when armed, lets the next POST to a matching path reach the cloud
- * and then answers 504 APIGW.0201 in its place: the gateway timing out on a backend that did the work.
+ * A fetch for the workers' cloud client that, when armed, answers the next POST to a matching path with a
+ * gateway 504 (APIGW.0201): after letting it reach the cloud (the backend did the work), or without (it did
+ * not) — the client cannot tell the two apart, which is the point.
  */
-function gatewayTimeoutAfterActing(): { fetch: typeof nodeFetch; arm(path: RegExp): void } {
-  let armed: RegExp | undefined;
+function gatewayTimeout(): { fetch: typeof nodeFetch; arm(path: RegExp, opts?: { acted: boolean }): void } {
+  let armed: { path: RegExp; acted: boolean } | undefined;
   const fetch = (async (url: Parameters<typeof nodeFetch>[0], init?: Parameters<typeof nodeFetch>[1]) => {
-    const res = await nodeFetch(url, init);
-    if (armed && init?.method === 'POST' && armed.test(String(url))) {
+    if (armed && init?.method === 'POST' && armed.path.test(String(url))) {
+      const { acted } = armed;
       armed = undefined;
-      await res.arrayBuffer();
+      if (acted) await (await nodeFetch(url, init)).arrayBuffer();
       const body = JSON.stringify({ error_code: 'APIGW.0201', error_msg: 'Backend timeout.', request_id: 'gw-504' });
       return new Response(body, { status: 504, headers: { 'content-type': 'application/json' } });
     }
-    return res;
+    return nodeFetch(url, init);
   }) as typeof nodeFetch;
-  return { fetch, arm: (path) => (armed = path) };
+  return { fetch, arm: (path, opts = { acted: true }) => (armed = { path, acted: opts.acted }) };
 }
 
 describe('stage markers and late NICs (one stage run at a time)', () => {
   let emu: TestEmulator;
   let w: TestWorkers;
-  const gateway = gatewayTimeoutAfterActing();
+  const gateway = gatewayTimeout();
 
   before(async () => {
     emu = await startTestEmulator();
@@ -149,6 +151,24 @@ describe('stage markers and late NICs (one stage run at a time)', () => {
     const nics = (await w.cloud.listServerInterfaces(server.id)).interfaceAttachments.filter((i) => i.port_id === port.id);
     assert.equal(nics.length, 1, 'one NIC for the port');
     await w.redis.del(w.keys.serverLease(server.id));
+  });
+
+  it('a CreateSubnet answered 504 that had not acted: the attachment that then creates the subnet is its creator, not the first', async () => {
+    const { server } = await serverAndSubnet();
+    const vpcId = server.metadata.vpc_id as string;
+    const subnet = { name: 'sn-504', cidr: '192.168.91.0/24' };
+    const [a, b] = await Promise.all([0, 1].map(() => storedRecord(w, { server_id: server.id, subnet }, { stage: 'subnet', vpc_id: vpcId })));
+    gateway.arm(/\/subnets$/, { acted: false });
+    await assert.rejects(runSubnetStage(a!, realStageDeps(w)), (err: { code?: string; outcomeUnknown?: boolean }) => err.code === 'CLOUD_UNAVAILABLE' && err.outcomeUnknown === true);
+    assert.ok((await reread(a!.id)).subnet_create_requested_at, "a's marker kept: it cannot know nothing was made");
+
+    await runSubnetStage(b!, realStageDeps(w)); // finds nothing under the lock, creates the subnet
+    assert.equal((await reread(b!.id)).created_subnet, true);
+    await runSubnetStage(await reread(a!.id), realStageDeps(w)); // finds it, with its marker
+    const first = await reread(a!.id);
+    assert.equal(first.subnet_id, (await reread(b!.id)).subnet_id);
+    assert.notEqual(first.created_subnet, true, 'the first attachment does not claim the subnet the second made');
+    assert.equal((await w.cloud.listAllSubnets({ vpc_id: vpcId })).filter((s) => s.name === subnet.name).length, 1);
   });
 
   it('keeps an attach marker an earlier run set when this run\'s post is refused (Ecs.0603: its job may still run)', async () => {

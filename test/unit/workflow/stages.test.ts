@@ -79,7 +79,7 @@ function fake(cloud: Partial<CloudClient>, opts: { leaseHolder?: string; lockFre
       release: async () => true,
     },
     jobDurations: { record: async (ms) => void durations.push(ms), recent: async () => [] },
-    subnetUsers: { add: async () => undefined, remove: async () => undefined, liveOthers: async () => [], drop: async () => undefined },
+    subnetUsers: { add: async () => undefined, remove: async () => undefined, liveOthers: async () => [], drop: async () => undefined, claimCreated: async () => true },
     clock,
     logger: silentLogger(),
     settings,
